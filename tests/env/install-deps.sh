@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
 	build-essential cmake ninja-build pkg-config git curl ca-certificates openssl
 	librdkafka-dev libvirt-dev libcurl4-openssl-dev libcjson-dev libsystemd-dev
-	libxml2-dev libyaml-dev libmicrohttpd-dev libsqlite3-dev
+	libxml2-dev libyaml-dev libmicrohttpd-dev libsqlite3-dev libssl-dev
 	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients virtinst
 	qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio
 	kcat valgrind clang libclang-rt-14-dev
