@@ -1,6 +1,6 @@
 /* The status writer never writes over a newer request or a new resource. */
 #include "lib/testing.h"
-#include "producer/status/decide.h"
+#include "producer/common/decide.h"
 #include "shared/core/json.h"
 
 static enum status_action decide(struct result *res, const char *json)
@@ -13,7 +13,7 @@ static enum status_action decide(struct result *res, const char *json)
 int main(void)
 {
     struct result res = {.id = "k8s-a", .uid = "u-1", .operation = "startVM",
-                         .has_resource = true, .success = true};
+                         .has_resource = true, .success = true, .attempt = 1};
     const char *current = "{\"metadata\":{\"uid\":\"u-1\"},"
                           "\"status\":{\"lastRequest\":{\"id\":\"k8s-a\"}}}";
 
@@ -24,6 +24,13 @@ int main(void)
     CHECK_INT(decide(&res, "{\"metadata\":{\"uid\":\"u-1\"},"
                            "\"status\":{\"lastRequest\":{\"id\":\"k8s-b\"}}}"),
               STATUS_SKIP_STALE);
+
+    /* A rejection is never recorded, so it is never stale. */
+    res.attempt = 0;
+    CHECK_INT(decide(&res, "{\"metadata\":{\"uid\":\"u-1\"},"
+                           "\"status\":{\"lastRequest\":{\"id\":\"k8s-b\"}}}"),
+              STATUS_PATCH);
+    res.attempt = 1;
 
     res.operation = "deleteVM";
     CHECK_INT(decide(&res, current), STATUS_DELETE);

@@ -3,4 +3,4 @@ vmrelay_test(bridge-plan TIER unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-plan.c
 vmrelay_test(outcome TIER unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-outcome.c
              LIBS vmrelay-producer)
 vmrelay_test(status-decide TIER unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-decide.c
-             LIBS vmrelay-status-core)
+             LIBS vmrelay-producer)

@@ -1,4 +1,4 @@
-#include "producer/status/decide.h"
+#include "producer/common/decide.h"
 
 #include <string.h>
 
@@ -36,9 +36,11 @@ enum status_action status_decide(const struct result *res, const cJSON *obj)
         return STATUS_SKIP_GONE;
 
     /* The bridge records a request before it sends it, so a result whose
-     * id is not the recorded one answers an older request. */
+     * id is not the recorded one answers an older request. A rejection
+     * (attempt 0) was never recorded: it is written by the bridge itself
+     * for the request in spec.lifecycle now. */
     last_id = json_path_string(obj, "status.lastRequest.id");
-    if (last_id && res->id && strcmp(last_id, res->id) != 0)
+    if (res->attempt > 0 && last_id && res->id && strcmp(last_id, res->id) != 0)
         return STATUS_SKIP_STALE;
 
     if (res->success && res->operation && outcome_deletes_object(res->operation))

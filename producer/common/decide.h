@@ -4,7 +4,8 @@
  *   - no resource awaits the result (an external request): nothing;
  *   - the resource is gone, or has another uid (deleted and made again):
  *     nothing, the result is logged and committed;
- *   - the resource records a different last request: the result is stale
+ *   - the resource records a different last request (and the result is not
+ *     a rejection, attempt 0, which is never recorded): the result is stale
  *     (a newer request replaced it); nothing is written over the newer one;
  *   - a successful operation that removed the libvirt object (deleteVM,
  *     ...): delete the resource, with its uid as a precondition;
