@@ -1,6 +1,8 @@
 #include "producer/bridge/bridge.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -25,6 +27,27 @@ static int validate_adapter(const char *kind, const char *name, const char *oper
 
     return validate_request(catalog_get(), kind, name, operation, params, &b->vopts, err,
                             errlen);
+}
+
+static bool sent_contains(struct bridge *b, const char *id)
+{
+    bool found = false;
+
+    pthread_mutex_lock(&b->sent_lock);
+    for (size_t i = 0; b->sent && i < BRIDGE_SENT_MAX && !found; i++)
+        found = strncmp(b->sent[i], id, BRIDGE_ID_MAX) == 0;
+    pthread_mutex_unlock(&b->sent_lock);
+    return found;
+}
+
+static void sent_add(struct bridge *b, const char *id)
+{
+    pthread_mutex_lock(&b->sent_lock);
+    if (b->sent) {
+        snprintf(b->sent[b->sent_next], BRIDGE_ID_MAX, "%s", id);
+        b->sent_next = (b->sent_next + 1) % BRIDGE_SENT_MAX;
+    }
+    pthread_mutex_unlock(&b->sent_lock);
 }
 
 static void retry_add(struct bridge *b, const struct catalog_kind *kind, const char *namespace,
@@ -153,12 +176,19 @@ static int dispatch(struct bridge_kind *bk, const cJSON *obj, const struct plan 
         rv = json_path_string(recorded, "metadata.resourceVersion");
     }
 
+    /* A Pending record we wrote ourselves comes back in the watch event of
+     * that write; the request is already on its way. */
+    if (plan->action == PLAN_RESEND && sent_contains(b, plan->req->id))
+        return 0;
+
     r = produce(b, plan->req, perr, sizeof(perr));
     if (r < 0) {
         log_req_warning(ctx, "Could not publish the request, will retry: %s", perr);
         retry_add(b, bk->kind, plan->req->namespace, plan->req->name);
         return 0;
     }
+
+    sent_add(b, plan->req->id);
 
     memset(&err, 0, sizeof(err));
     r = patch_record(bk, plan, PHASE_DISPATCHED, rv, NULL, &err);

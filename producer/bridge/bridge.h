@@ -22,6 +22,10 @@
 #define BRIDGE_RETRY_INTERVAL_MS 2000
 #define BRIDGE_PRODUCE_TIMEOUT_MS 15000
 #define BRIDGE_KINDS_MAX 16
+/* Ids this process dispatched, remembered so that the watch events caused
+ * by its own "Pending" write do not send the request again. */
+#define BRIDGE_SENT_MAX 8192
+#define BRIDGE_ID_MAX 64
 
 struct bridge;
 
@@ -49,6 +53,10 @@ struct bridge {
 
     struct bridge_kind kinds[BRIDGE_KINDS_MAX];
     size_t n_kinds;
+
+    pthread_mutex_t sent_lock;
+    char (*sent)[BRIDGE_ID_MAX]; /* ring of BRIDGE_SENT_MAX ids */
+    size_t sent_next;
 
     pthread_mutex_t retry_lock;
     struct bridge_retry retries[BRIDGE_RETRY_MAX];

@@ -156,6 +156,12 @@ int main(int argc, char **argv)
     b.vopts.allowed_roots = (const char *const *)roots;
     kube_target_from_config(cfg, &b.target);
     pthread_mutex_init(&b.retry_lock, NULL);
+    pthread_mutex_init(&b.sent_lock, NULL);
+    b.sent = calloc(BRIDGE_SENT_MAX, BRIDGE_ID_MAX);
+    if (!b.sent) {
+        log_error("Out of memory.");
+        return 1;
+    }
 
     r = run(&b, namespaces, n_namespaces);
     return r < 0 ? 1 : 0;

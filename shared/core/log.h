@@ -46,5 +46,6 @@ int log_emit(int level, int err, const struct log_ctx *ctx, const char *fmt, ...
 
 #define log_req_debug(ctx, ...) log_emit(LOG_DEBUG, 0, (ctx), __VA_ARGS__)
 #define log_req_info(ctx, ...) log_emit(LOG_INFO, 0, (ctx), __VA_ARGS__)
+#define log_req_notice(ctx, ...) log_emit(LOG_NOTICE, 0, (ctx), __VA_ARGS__)
 #define log_req_warning(ctx, ...) log_emit(LOG_WARNING, 0, (ctx), __VA_ARGS__)
 #define log_req_error(ctx, ...) log_emit(LOG_ERR, 0, (ctx), __VA_ARGS__)
