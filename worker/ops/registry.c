@@ -11,7 +11,7 @@ static const char *const vcpu_fields[] = {"count", "current", "live", "config",
                                           "hotpluggable", "guest", "maximum", NULL};
 static const char *const delete_fields[] = {"delete_snapshots", "remove_all_storage", NULL};
 
-static const struct ops_entry ops_table[] = {
+static const struct ops_entry vm_entries[] = {
     {"VirtualMachine", "createAndStartVMFromISO", ops_create_from_iso, virtinstall_fields, true},
     {"VirtualMachine", "startVM", ops_start_vm, no_fields, true},
     {"VirtualMachine", "stopVM", ops_stop_vm, no_fields, true},
@@ -25,12 +25,24 @@ static const struct ops_entry ops_table[] = {
     {"VirtualMachine", "deleteVM", ops_delete_vm, delete_fields, false},
 };
 
+const struct ops_table ops_vm_table = {vm_entries, ELEMENTSOF(vm_entries)};
+
+/* Every group of operations; a new group adds its table here. */
+static const struct ops_table *const tables[] = {
+    &ops_vm_table,
+};
+
 const struct ops_entry *ops_registry_lookup(const char *kind, const char *operation)
 {
-    for (size_t i = 0; i < ELEMENTSOF(ops_table); i++)
-        if (kind && operation && strcmp(ops_table[i].kind, kind) == 0 &&
-            strcmp(ops_table[i].operation, operation) == 0)
-            return &ops_table[i];
+    if (!kind || !operation)
+        return NULL;
+    for (size_t t = 0; t < ELEMENTSOF(tables); t++)
+        for (size_t i = 0; i < tables[t]->n_entries; i++) {
+            const struct ops_entry *e = &tables[t]->entries[i];
+
+            if (strcmp(e->kind, kind) == 0 && strcmp(e->operation, operation) == 0)
+                return e;
+        }
     return NULL;
 }
 

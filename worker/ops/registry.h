@@ -18,6 +18,15 @@ struct ops_entry {
     bool describe;
 };
 
+/* One group of operations, defined in the file of that group. */
+struct ops_table {
+    const struct ops_entry *entries;
+    size_t n_entries;
+};
+
+/* The groups the registry searches, in registry.c's list. */
+extern const struct ops_table ops_vm_table;
+
 const struct ops_entry *ops_registry_lookup(const char *kind, const char *operation);
 
 /* Runs req and fills res with its outcome: the power state and spec.domain
