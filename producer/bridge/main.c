@@ -115,6 +115,7 @@ int main(int argc, char **argv)
     _cleanup_free_ char **roots = NULL;
     static struct bridge b;
     size_t n_namespaces = 0;
+    long long name_min, name_max;
     char err[512] = "";
     int r;
 
@@ -138,6 +139,20 @@ int main(int argc, char **argv)
         log_error("Setting paths.roots: more than %d roots.", VALIDATE_ROOTS_MAX);
         return 2;
     }
+
+    /* The document's name rule (8 to 32 lowercase letters and digits) can
+     * be relaxed for fleets whose names predate it. */
+    r = config_get_int(cfg, "validate.name-min", VALIDATE_NAME_MIN, 1, MESSAGE_NAME_MAX,
+                       &name_min, err, sizeof(err));
+    if (r >= 0)
+        r = config_get_int(cfg, "validate.name-max", VALIDATE_NAME_MAX, 1, MESSAGE_NAME_MAX,
+                           &name_max, err, sizeof(err));
+    if (r < 0) {
+        log_error("%s", err);
+        return 2;
+    }
+    b.vopts.name_min = (size_t)name_min;
+    b.vopts.name_max = (size_t)name_max;
 
     r = kube_config_load(cfg, &kcfg);
     if (r < 0)
