@@ -99,9 +99,16 @@ class Kube:
         return self.request("PATCH", self.path(kind, namespace, name), patch,
                             "application/merge-patch+json")
 
-    def wait_outcome(self, kind, namespace, name, timeout=30.0):
-        """Waits until spec.lifecycle is gone; returns the object, or None
-        when the resource was deleted, or raises TimeoutError."""
+    def last_request_id(self, kind, namespace, name):
+        code, obj = self.get(kind, namespace, name)
+        if code != 200:
+            return None
+        return obj.get("status", {}).get("lastRequest", {}).get("id")
+
+    def wait_outcome(self, kind, namespace, name, timeout=30.0, previous_id=None):
+        """Waits until spec.lifecycle is gone and status.lastRequest records
+        a finished request other than previous_id; returns the object, or
+        None when the resource was deleted, or raises TimeoutError."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             code, obj = self.get(kind, namespace, name)
@@ -110,9 +117,10 @@ class Kube:
             if code == 200 and "lifecycle" not in obj.get("spec", {}):
                 waiting = obj["spec"].get("status", {}).get("conditions", {}) \
                     .get("state", {}).get("waiting")
-                phase = obj.get("status", {}).get("lastRequest", {}).get("phase")
+                last = obj.get("status", {}).get("lastRequest", {})
                 # The status patch follows the spec patch; wait for both.
-                if waiting and phase in ("Succeeded", "Failed", "Rejected"):
+                if waiting and last.get("phase") in ("Succeeded", "Failed", "Rejected") \
+                        and last.get("id") != previous_id:
                     return obj
             time.sleep(0.1)
         raise TimeoutError(f"{kind}/{namespace}/{name}: no outcome within {timeout} s")

@@ -27,9 +27,10 @@ def vm(name, namespace, node, lifecycle, labels=None):
 
 
 def request(kube, ns, name, lifecycle):
+    previous = kube.last_request_id("VirtualMachine", ns, name)
     code, _ = kube.merge_patch("VirtualMachine", ns, name, {"spec": {"lifecycle": lifecycle}})
     t.check(code == 200, f"patch {lifecycle} answered {code}")
-    return kube.wait_outcome("VirtualMachine", ns, name)
+    return kube.wait_outcome("VirtualMachine", ns, name, previous_id=previous)
 
 
 def expect(obj, reason, what, message_part=None):
