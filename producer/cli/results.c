@@ -53,7 +53,7 @@ int cli_results_open(const struct config *cfg, rd_kafka_t **ret_rk)
     char err[CLI_ERR_MAX] = "", group[64];
     rd_kafka_resp_err_t kerr;
     uint64_t rnd[2] = {0};
-    int n, r;
+    int n = 0, r;
 
     /* A group of its own: the CLI never commits, and must not share
      * partitions with another reader. */

@@ -11,7 +11,7 @@ packages=(
 	qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio
 	kcat valgrind clang libclang-rt-14-dev
 	maven default-jre-headless
-	python3
+	python3 systemd
 )
 
 missing=()
