@@ -21,7 +21,8 @@ bool outcome_deletes_object(const char *operation)
     static const char *const deleting[] = {
         "deleteVM",    "deleteSnapshot", "deletePool",        "deleteSwitch",
         "deleteImage", "deleteDisk",     "deleteDiskImage",   "unregisterPool",
-        "convertVMToImage", "convertImageToVM",
+        "convertVMToImage", "convertImageToVM", "convertDiskToDiskImage",
+        "convertDiskImageToDisk",
     };
 
     for (size_t i = 0; i < ELEMENTSOF(deleting); i++)

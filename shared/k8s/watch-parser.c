@@ -183,7 +183,10 @@ int k8s_watch_parser_next(struct k8s_watch_parser *parser, struct k8s_watch_even
         parser->line_no++;
         snprintf(err, errlen, "Watch stream line %lu is %zu bytes, over the cap of %zu; "
                  "it was skipped.", parser->line_no, n, parser->line_max);
-        parser->has_newline = memchr(parser->buf + parser->start, '\n',
+        /* buf may be NULL when nothing is held, and memchr(NULL, c, 0) is
+         * undefined. */
+        parser->has_newline = parser->len > parser->start &&
+                              memchr(parser->buf + parser->start, '\n',
                                      parser->len - parser->start) != NULL;
         return -E2BIG;
     }

@@ -9,6 +9,7 @@
 #include "shared/kafka/cleanup.h"
 #include "shared/kafka/conf.h"
 #include "shared/kafka/error.h"
+#include "shared/kafka/topic.h"
 
 struct kafka_embedded {
     /* The mock cluster needs a client handle for its bookkeeping; this one
@@ -84,7 +85,12 @@ int kafka_embedded_topic_create(struct kafka_embedded *emb, const char *topic, i
     int replicas = emb->brokers < KAFKA_EMBEDDED_REPLICAS_MAX ? emb->brokers
                                                                : KAFKA_EMBEDDED_REPLICAS_MAX;
 
-    if (!topic || !*topic || partitions < 1 || partitions > KAFKA_EMBEDDED_PARTITIONS_MAX)
+    if (!kafka_topic_is_legal(topic)) {
+        if (err && errlen > 0)
+            snprintf(err, errlen, "'%s' is not a legal Kafka topic name", topic ? topic : "");
+        return -EINVAL;
+    }
+    if (partitions < 1 || partitions > KAFKA_EMBEDDED_PARTITIONS_MAX)
         return -EINVAL;
     return kafka_error(rd_kafka_mock_topic_create(emb->mcluster, topic, partitions, replicas),
                        topic, err, errlen);

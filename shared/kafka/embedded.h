@@ -46,7 +46,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct kafka_embedded *, kafka_embedded_free);
 const char *kafka_embedded_bootstrap(const struct kafka_embedded *emb);
 
 /* Creates topic with partitions partitions
- * (1..KAFKA_EMBEDDED_PARTITIONS_MAX). Creating an existing topic again
- * succeeds and changes nothing. */
+ * (1..KAFKA_EMBEDDED_PARTITIONS_MAX). -EINVAL with the reason in err for
+ * an illegal name. Creating an existing topic again succeeds and changes
+ * nothing. */
 int kafka_embedded_topic_create(struct kafka_embedded *emb, const char *topic, int partitions,
                                 char *err, size_t errlen);

@@ -12,16 +12,21 @@ const char *kafka_topic_prefix(const struct config *cfg)
     return config_get(cfg, KAFKA_TOPIC_PREFIX_KEY, KAFKA_TOPIC_PREFIX_DEFAULT);
 }
 
-static int kafka_topic_legal(const char *s)
+bool kafka_topic_is_legal(const char *name)
 {
-    for (; *s; s++) {
+    size_t len = name ? strlen(name) : 0;
+
+    if (len == 0 || len > KAFKA_TOPIC_NAME_MAX || strcmp(name, ".") == 0 ||
+        strcmp(name, "..") == 0)
+        return false;
+    for (const char *s = name; *s; s++) {
         char c = *s;
 
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '.' || c == '_' || c == '-'))
-            return 0;
+            return false;
     }
-    return 1;
+    return true;
 }
 
 static int kafka_topic_join(const char *prefix, const char *middle, const char *suffix,
@@ -39,7 +44,7 @@ static int kafka_topic_join(const char *prefix, const char *middle, const char *
     if (!name)
         return -ENOMEM;
     snprintf(name, len + 1, "%s.%s%s", prefix, middle, suffix);
-    if (!kafka_topic_legal(name))
+    if (!kafka_topic_is_legal(name))
         return -EINVAL;
     *ret_name = TAKE_PTR(name);
     return 0;

@@ -12,6 +12,8 @@
  * Every function here is pure and may be called from any thread. */
 #pragma once
 
+#include <stdbool.h>
+
 struct config;
 
 #define KAFKA_TOPIC_PREFIX_KEY "topic.prefix"
@@ -23,6 +25,10 @@ struct config;
 #define KAFKA_TOPIC_EVENTS "events"
 #define KAFKA_TOPIC_HEARTBEATS "heartbeats"
 #define KAFKA_TOPIC_DLQ "dlq"
+
+/* True when name is a legal Kafka topic name: 1..KAFKA_TOPIC_NAME_MAX
+ * characters of [A-Za-z0-9._-], and not "." or "..". */
+bool kafka_topic_is_legal(const char *name);
 
 /* The configured prefix, or the default. The pointer lives as long as cfg. */
 const char *kafka_topic_prefix(const struct config *cfg);

@@ -92,11 +92,13 @@ int field_get_int(const cJSON *obj, const char *name, bool required, int64_t min
         return field_error(err, errlen, name, "expected an integer");
 
     d = item->valuedouble;
-    if (d != (double)(int64_t)d)
-        return field_error(err, errlen, name, "expected an integer, got a fraction");
-    if (d < (double)min || d > (double)max)
+    /* The range is checked first: converting a double outside int64_t
+     * (2^63 and above; (double)INT64_MAX rounds up to it) is undefined. */
+    if (!(d >= (double)min && d <= (double)max) || d >= 0x1p63)
         return field_error(err, errlen, name, "must be between %lld and %lld", (long long)min,
                            (long long)max);
+    if (d != (double)(int64_t)d)
+        return field_error(err, errlen, name, "expected an integer, got a fraction");
     *ret_n = (int64_t)d;
     return 0;
 }
@@ -111,9 +113,13 @@ int field_get_time(const cJSON *obj, const char *name, bool required, int64_t *r
         return field_absent(name, required, err, errlen);
     if (!cJSON_IsString(item) || !item->valuestring)
         return field_error(err, errlen, name, "expected an RFC 3339 time string");
-    if (field_time_parse(item->valuestring, &ms) < 0)
+    /* A time at or before the epoch is refused: the encoder takes 0 and
+     * less for "no time" (field_add_time), so it would not survive a
+     * re-encode and a republished message would lose a required field. */
+    if (field_time_parse(item->valuestring, &ms) < 0 || ms <= 0)
         return field_error(err, errlen, name,
-                           "expected an RFC 3339 time like 2026-01-02T03:04:05.678Z, got \"%.64s\"",
+                           "expected an RFC 3339 time after 1970 like 2026-01-02T03:04:05.678Z, "
+                           "got \"%.64s\"",
                            item->valuestring);
     *ret_ms = ms;
     return 0;

@@ -10,6 +10,7 @@
 #include "shared/core/log.h"
 #include "worker/main/worker.h"
 #include "worker/ops/ops.h"
+#include "worker/ops/ops-storage.h"
 
 #define MAIN_ERR_MAX 1024
 #define MAIN_SETS_MAX 256
@@ -132,6 +133,10 @@ static int main_run(int argc, char **argv)
         return log_error_errno(-EINVAL, "No Kafka brokers: use --brokers or the key "
                                "kafka.bootstrap.servers (vmrelay-embedded-kafka prints one).");
     ops_create_set_program(config_get(cfg, "worker.virt-install", NULL));
+    ops_storage_configure(config_get(cfg, "worker.template-pool", NULL),
+                          config_get(cfg, "worker.storage-dir", NULL));
+    if (ops_paths_set_roots(config_get(cfg, "paths.roots", NULL)) < 0)
+        return log_error_errno(-E2BIG, "Key paths.roots holds more than 16 roots.");
 
     /* No SA_RESTART: a stop must interrupt a poll or a backoff sleep. */
     sigemptyset(&sa.sa_mask);

@@ -9,16 +9,21 @@
 #include "shared/kafka/cleanup.h"
 #include "shared/kafka/consumer.h"
 #include "shared/kafka/topic.h"
-#include "shared/msg/message.h"
-#include "shared/kafka/dlq.h"
 #include "worker/main/worker.h"
-#include "worker/ops/registry.h"
 
 #define WORKER_ERR_MAX 1024
 /* How often a commit is tried before the worker moves on: a commit that
  * keeps failing (the partition moved to another member) cannot be fixed
- * by waiting, and the result it follows is already written. */
+ * by waiting, and the results it follows are already written. */
 #define WORKER_COMMIT_TRIES_MAX 8
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int64_t now_ms(void)
 {
@@ -32,7 +37,6 @@ static void sleep_ms(long ms)
 {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
 
-    /* A signal cuts the sleep short, which is what a stop wants. */
     nanosleep(&ts, NULL);
 }
 
@@ -56,8 +60,8 @@ static int consumer_open(struct worker *w, const struct config *cfg, const char 
     r = config_foreach_prefix(cfg, "", config_copy_one, ccfg);
     if (r < 0)
         return r;
-    /* Offsets are committed one by one, explicitly, after the result is
-     * written; nothing is stored or committed behind the worker's back. */
+    /* Offsets are committed explicitly, per partition, up to the lowest
+     * request still running; nothing is stored behind the worker's back. */
     r = config_set(ccfg, "kafka.enable.auto.offset.store", "false");
     if (r < 0)
         return r;
@@ -68,18 +72,77 @@ static int consumer_open(struct worker *w, const struct config *cfg, const char 
     return kafka_consumer_subscribe(w->consumer, topics, 1, err, errlen);
 }
 
+static int worker_settings(struct worker *w, const struct config *cfg, char *err, size_t errlen)
+{
+    long long v;
+    int r;
+
+    r = config_get_int(cfg, "worker.concurrency", WORKER_CONCURRENCY_DEFAULT, 1,
+                       POOL_THREADS_MAX, &v, err, errlen);
+    if (r < 0)
+        return r;
+    w->concurrency = (size_t)v;
+    r = config_get_int(cfg, "worker.drain-timeout", WORKER_DRAIN_TIMEOUT_DEFAULT_S, 0,
+                       WORKER_DRAIN_TIMEOUT_MAX_S, &v, err, errlen);
+    if (r < 0)
+        return r;
+    w->drain_timeout_ms = v * 1000;
+    r = config_get_int(cfg, "worker.journal-retention", JOURNAL_RETENTION_DEFAULT_S, 60,
+                       INT32_MAX, &v, err, errlen);
+    if (r < 0)
+        return r;
+    w->retention_ms = v * 1000;
+    r = config_get_int(cfg, "worker.journal-max-entries", JOURNAL_MAX_ENTRIES_DEFAULT, 100,
+                       INT32_MAX, &v, err, errlen);
+    if (r < 0)
+        return r;
+    w->journal_max = v;
+    return 0;
+}
+
+static int worker_journal_open(struct worker *w, const struct config *cfg, const char *prefix,
+                               char *err, size_t errlen)
+{
+    _cleanup_free_ char *fallback = NULL;
+    const char *path = config_get(cfg, "worker.journal", NULL);
+    int64_t finished, in_flight;
+    int r;
+
+    if (!path) {
+        r = journal_default_path(prefix, w->node, &fallback);
+        if (r < 0)
+            return r;
+        path = fallback;
+    }
+    r = journal_open(path, &w->journal, err, errlen);
+    if (r < 0)
+        return r;
+    r = journal_prune(w->journal, now_ms() - w->retention_ms, w->journal_max);
+    if (r < 0)
+        log_warning_errno(r, "Cannot prune the journal %s.", path);
+    if (journal_count(w->journal, &finished, &in_flight) >= 0)
+        log_info("Journal %s: %lld finished requests, %lld left in flight by the last run.",
+                 path, (long long)finished, (long long)in_flight);
+    return 0;
+}
+
 int worker_open(struct worker *w, const struct config *cfg, char *err, size_t errlen)
 {
+    const char *prefix, *uri;
     char group[256];
-    const char *prefix;
     int r;
 
     *w = (struct worker){.cfg = cfg};
+    pthread_mutex_init(&w->ids_lock, NULL);
+    pthread_cond_init(&w->ids_changed, NULL);
     w->node = config_get(cfg, "node", NULL);
     if (!w->node || !*w->node) {
         snprintf(err, errlen, "no node name: use --node or the key 'node'");
         return -EINVAL;
     }
+    r = worker_settings(w, cfg, err, errlen);
+    if (r < 0)
+        return r;
     prefix = kafka_topic_prefix(cfg);
     r = kafka_topic_node(prefix, w->node, &w->topic_node);
     if (r >= 0)
@@ -93,176 +156,220 @@ int worker_open(struct worker *w, const struct config *cfg, char *err, size_t er
     }
     snprintf(group, sizeof(group), "vmrelay-worker-%s", w->node);
 
-    r = worker_conn_init(&w->conn, config_get(cfg, "libvirt.uri", "test:///default"));
+    /* The journal first: a second worker on the same node stops here,
+     * before it joins the group and takes partitions from the first. */
+    r = worker_journal_open(w, cfg, prefix, err, errlen);
+    if (r < 0)
+        return r;
+    uri = config_get(cfg, "libvirt.uri", "test:///default");
+    w->n_conns = worker_conn_shared(uri) ? 1 : w->concurrency;
+    for (size_t i = 0; i < w->n_conns; i++) {
+        r = worker_conn_init(&w->conns[i], uri);
+        if (r < 0)
+            return r;
+    }
+    r = offsets_new(&w->offsets);
     if (r < 0)
         return r;
     r = kafka_producer_new(cfg, &w->producer, err, errlen);
     if (r < 0)
         return r;
-    return consumer_open(w, cfg, config_get(cfg, "worker.group", group), err, errlen);
+    r = consumer_open(w, cfg, config_get(cfg, "worker.group", group), err, errlen);
+    if (r < 0)
+        return r;
+    r = worker_pool_new(w->concurrency, worker_job_run, w, &w->pool);
+    if (r < 0)
+        snprintf(err, errlen, "cannot start %zu threads", w->concurrency);
+    return r;
 }
 
 void worker_close(struct worker *w)
 {
+    if (w->pool && worker_pool_free(w->pool) < 0) {
+        /* Requests still run after the drain timeout: their threads use
+         * everything below, so nothing is freed; the process ends now and
+         * the journal resolves them on the next start. */
+        log_error("Requests are still running after the drain timeout; exiting without "
+                  "waiting. Their messages stay uncommitted and are resolved from the journal "
+                  "on the next start.");
+        return;
+    }
     kafka_consumer_free(w->consumer);
     kafka_producer_free(w->producer);
-    worker_conn_done(&w->conn);
+    for (size_t i = 0; i < w->n_conns; i++)
+        worker_conn_done(&w->conns[i]);
+    offsets_free(w->offsets);
+    journal_close(w->journal);
     free(w->topic_node);
     free(w->topic_results);
     free(w->topic_dlq);
+    pthread_cond_destroy(&w->ids_changed);
+    pthread_mutex_destroy(&w->ids_lock);
     *w = (struct worker){0};
 }
 
-/* Produces until the broker acknowledges or the worker is told to stop; a
- * message whose outcome is not written must not be committed. */
-static int produce_retry(struct worker *w, const char *topic, const char *key, const char *value,
-                         const struct log_ctx *ctx, volatile sig_atomic_t *stop)
+static void job_free(struct worker_job *job)
 {
-    long backoff = WORKER_RETRY_FIRST_MS;
-    char err[WORKER_ERR_MAX];
-
-    for (;;) {
-        int r = kafka_produce_sync(w->producer, topic, key, value, strlen(value),
-                                   WORKER_PRODUCE_TIMEOUT_MS, err, sizeof(err));
-
-        if (r >= 0)
-            return 0;
-        if (*stop) {
-            log_emit(LOG_ERR, r, ctx, "Cannot write to %s and stopping: the message stays "
-                     "uncommitted and will be delivered again: %s", topic, err);
-            return -ECANCELED;
-        }
-        log_emit(LOG_WARNING, r, ctx, "Cannot write to %s, retrying in %ld ms: %s", topic,
-                 backoff, err);
-        sleep_ms(backoff);
-        backoff = backoff * 2 > WORKER_RETRY_MAX_MS ? WORKER_RETRY_MAX_MS : backoff * 2;
-    }
+    if (!job)
+        return;
+    rd_kafka_message_destroy(job->data);
+    free(job->key);
+    free(job);
 }
 
-static void commit_retry(struct worker *w, const rd_kafka_message_t *msg,
-                         const struct log_ctx *ctx)
+/* Commits every partition whose commit point moved. */
+static void worker_commit(struct worker *w)
 {
-    long backoff = WORKER_RETRY_FIRST_MS;
+    struct offsets_commit pending[64];
     char err[WORKER_ERR_MAX];
-    int r = 0;
+    size_t n;
 
-    for (int i = 0; i < WORKER_COMMIT_TRIES_MAX; i++) {
-        r = kafka_consumer_commit(w->consumer, msg, err, sizeof(err));
-        if (r >= 0)
+    n = offsets_pending(w->offsets, pending, ELEMENTSOF(pending));
+    if (n == 0)
+        return;
+    for (long backoff = WORKER_RETRY_FIRST_MS, i = 0; i < WORKER_COMMIT_TRIES_MAX; i++) {
+        _cleanup_(rd_kafka_topic_partition_list_destroyp) rd_kafka_topic_partition_list_t *l =
+            rd_kafka_topic_partition_list_new((int)n);
+        rd_kafka_resp_err_t kerr;
+
+        if (!l)
+            return;
+        for (size_t k = 0; k < n; k++)
+            rd_kafka_topic_partition_list_add(l, w->topic_node, pending[k].partition)->offset =
+                pending[k].offset;
+        kerr = rd_kafka_commit(w->consumer, l, 0);
+        if (kerr == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            for (size_t k = 0; k < n; k++)
+                offsets_committed(w->offsets, pending[k].partition, pending[k].offset);
+            return;
+        }
+        snprintf(err, sizeof(err), "%s", rd_kafka_err2str(kerr));
+        if (kerr == RD_KAFKA_RESP_ERR__NO_OFFSET)
             return;
         sleep_ms(backoff);
         backoff = backoff * 2 > WORKER_RETRY_MAX_MS ? WORKER_RETRY_MAX_MS : backoff * 2;
     }
-    log_emit(LOG_ERR, r, ctx, "Cannot commit offset %lld of partition %d; the result is "
-             "written and the request may be delivered again: %s", (long long)msg->offset,
-             (int)msg->partition, err);
+    log_error("Cannot commit the offsets of %s; the results are written and the requests may "
+              "be delivered again (the journal answers them): %s", w->topic_node, err);
 }
 
-/* Runs req and returns the encoded result. */
-static char *request_run(struct worker *w, const struct request *req, const struct log_ctx *ctx)
+/* Takes finished jobs back from the pool and records their offsets. */
+static void worker_reap(struct worker *w, int timeout_ms)
 {
-    _cleanup_(result_freep) struct result *res = NULL;
-    char err[WORKER_ERR_MAX];
-    virConnectPtr conn;
+    struct worker_job *list = worker_pool_completed(w->pool, timeout_ms);
+
+    while (list) {
+        struct worker_job *job = list;
+
+        list = job->next;
+        /* An outcome that was not written leaves its offset in flight, so
+         * no commit passes it before the message comes again. */
+        if (job->written)
+            (void)offsets_done(w->offsets, job->partition, job->offset);
+        job_free(job);
+    }
+    worker_commit(w);
+}
+
+/* Stops or resumes fetching, to bound the messages held in memory. */
+static void worker_pause(struct worker *w, bool pause)
+{
+    _cleanup_(rd_kafka_topic_partition_list_destroyp) rd_kafka_topic_partition_list_t *l = NULL;
+    rd_kafka_resp_err_t kerr;
+
+    if (w->paused == pause)
+        return;
+    if (rd_kafka_assignment(w->consumer, &l) != RD_KAFKA_RESP_ERR_NO_ERROR || !l)
+        return;
+    kerr = pause ? rd_kafka_pause_partitions(w->consumer, l)
+                 : rd_kafka_resume_partitions(w->consumer, l);
+    if (kerr == RD_KAFKA_RESP_ERR_NO_ERROR)
+        w->paused = pause;
+    log_debug("%s fetching from %s with %zu requests in flight.", pause ? "Paused" : "Resumed",
+              w->topic_node, offsets_in_flight(w->offsets));
+}
+
+static int worker_submit(struct worker *w, rd_kafka_message_t *msg)
+{
+    struct worker_job *job = calloc(1, sizeof(*job));
     int r;
 
-    if (result_new_for(req, &res) < 0)
-        return NULL;
-    res->started_ms = now_ms();
-
-    if (strcmp(req->node, w->node) != 0)
-        (void)ops_fail_virtctl(res, "The request is for node %s but reached node %s.",
-                               req->node, w->node);
-    else if (req->deadline_ms > 0 && res->started_ms > req->deadline_ms)
-        (void)ops_fail_virtctl(res, "The request expired %lld ms before it could run.",
-                               (long long)(res->started_ms - req->deadline_ms));
-    else if (worker_conn_get(&w->conn, &conn, err, sizeof(err)) < 0)
-        (void)ops_fail_libvirt(res, "Cannot connect to libvirt");
-    else
-        (void)ops_execute(conn, req, res);
-    res->finished_ms = now_ms();
-
-    r = res->success ? LOG_INFO : LOG_WARNING;
-    log_emit(r, 0, ctx, "The request finished in %lld ms with %s: %s",
-             (long long)(res->finished_ms - res->started_ms), res->reason, res->message);
-    return result_encode(res);
-}
-
-static int message_handle(struct worker *w, const rd_kafka_message_t *msg,
-                          volatile sig_atomic_t *stop)
-{
-    _cleanup_(request_freep) struct request *req = NULL;
-    _cleanup_free_ char *out = NULL, *key = NULL;
-    char err[WORKER_ERR_MAX], resource[MESSAGE_NAME_MAX * 2 + 64];
-    struct log_ctx ctx = {.node = w->node};
-    int r = -EMSGSIZE;
-
-    if (msg->len > MESSAGE_MAX_BYTES)
-        snprintf(err, sizeof(err), "message of %zu bytes is larger than the cap of %d bytes",
-                 msg->len, MESSAGE_MAX_BYTES);
-    else
-        r = request_parse(msg->payload, msg->len, &req, err, sizeof(err));
-
-    if (r < 0) {
-        struct dlq_origin origin = {
-            .topic = w->topic_node, .partition = msg->partition, .offset = msg->offset,
-            .node = w->node};
-
-        log_emit(LOG_WARNING, 0, &ctx, "Message at offset %lld of partition %d cannot be "
-                 "processed and goes to %s: %s", (long long)msg->offset, (int)msg->partition,
-                 w->topic_dlq, err);
-        out = dlq_record_encode(&origin, err, msg->payload, msg->len);
-        if (msg->key && msg->key_len > 0)
-            key = strndup(msg->key, msg->key_len);
-        if (!out)
-            return -ENOMEM;
-        r = produce_retry(w, w->topic_dlq, key, out, &ctx, stop);
-    } else {
-        snprintf(resource, sizeof(resource), "%s/%s/%s", req->kind,
-                 req->namespace ? req->namespace : "default", req->name);
-        ctx = (struct log_ctx){.request_id = req->id, .resource = resource, .node = w->node,
-                               .operation = req->operation};
-        log_emit(LOG_INFO, 0, &ctx, "Running the request from offset %lld of partition %d.",
-                 (long long)msg->offset, (int)msg->partition);
-        out = request_run(w, req, &ctx);
-        key = request_ordering_key(req);
-        if (!out || !key)
-            return -ENOMEM;
-        r = produce_retry(w, w->topic_results, key, out, &ctx, stop);
+    if (!job) {
+        rd_kafka_message_destroy(msg);
+        return -ENOMEM;
+    }
+    job->data = msg;
+    job->partition = msg->partition;
+    job->offset = msg->offset;
+    /* The Kafka key is the ordering key; a message without one only waits
+     * for others without one. */
+    job->key = msg->key ? strndup(msg->key, msg->key_len) : strdup("");
+    r = job->key ? offsets_add(w->offsets, msg->partition, msg->offset) : -ENOMEM;
+    if (r >= 0) {
+        r = worker_pool_submit(w->pool, job);
+        if (r < 0)
+            (void)offsets_done(w->offsets, msg->partition, msg->offset);
     }
     if (r < 0)
-        return r;
-    commit_retry(w, msg, &ctx);
-    return 0;
+        job_free(job);
+    return r;
+}
+
+/* After a stop: no more fetching, the requests in flight finish (for at
+ * most the drain timeout) and their offsets are committed. */
+static void worker_drain(struct worker *w)
+{
+    int64_t deadline = mono_ms() + w->drain_timeout_ms;
+
+    worker_pause(w, true);
+    if (worker_pool_size(w->pool) > 0)
+        log_info("Finishing %zu requests in flight before stopping.", worker_pool_size(w->pool));
+    while (worker_pool_size(w->pool) > 0 && mono_ms() < deadline)
+        worker_reap(w, 100);
+    worker_reap(w, 0);
 }
 
 int worker_run(struct worker *w, volatile sig_atomic_t *stop)
 {
+    int64_t next_prune = mono_ms() + WORKER_PRUNE_INTERVAL_MS;
     char err[WORKER_ERR_MAX];
 
-    log_info("Worker for node %s consumes %s and writes to %s.", w->node, w->topic_node,
-             w->topic_results);
-    while (!*stop) {
-        _cleanup_(rd_kafka_message_destroyp) rd_kafka_message_t *msg = NULL;
+    w->stop = stop;
+    log_info("Worker for node %s consumes %s with %zu threads and writes to %s.", w->node,
+             w->topic_node, w->concurrency, w->topic_results);
+    while (!*stop && !atomic_load(&w->fatal)) {
+        rd_kafka_message_t *msg = NULL;
+        size_t busy;
         int r;
 
-        r = kafka_consumer_poll(w->consumer, WORKER_POLL_MS, &msg, err, sizeof(err));
+        worker_reap(w, 0);
+        busy = worker_pool_size(w->pool);
+        if (busy >= WORKER_IN_FLIGHT_MAX)
+            worker_pause(w, true);
+        else if (busy <= WORKER_IN_FLIGHT_MAX / 2)
+            worker_pause(w, false);
+        if (mono_ms() >= next_prune) {
+            r = journal_prune(w->journal, now_ms() - w->retention_ms, w->journal_max);
+            if (r > 0)
+                log_info("Pruned %d old entries from the journal.", r);
+            next_prune = mono_ms() + WORKER_PRUNE_INTERVAL_MS;
+        }
+
+        r = kafka_consumer_poll(w->consumer, busy > 0 ? WORKER_POLL_BUSY_MS : WORKER_POLL_MS,
+                                &msg, err, sizeof(err));
         if (r < 0) {
             log_warning_errno(r, "Consumer error on %s: %s", w->topic_node, err);
             continue;
         }
         if (!msg)
             continue;
-        r = message_handle(w, msg, stop);
-        if (r == -ECANCELED)
-            break;
+        r = worker_submit(w, msg);
         if (r < 0) {
-            /* Out of memory: retrying the same message later is the only
-             * way not to lose it, and that needs a fresh start. */
-            return log_error_errno(r, "Cannot process the message at offset %lld; stopping.",
-                                   (long long)msg->offset);
+            log_error_errno(r, "Cannot queue the message; stopping.");
+            break;
         }
     }
     log_info("Worker for node %s is stopping.", w->node);
-    return 0;
+    worker_drain(w);
+    return atomic_load(&w->fatal) ? -ENOMEM : 0;
 }

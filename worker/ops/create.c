@@ -1,6 +1,7 @@
 /* createAndStartVMFromISO: virt-install prints the XML, libvirt runs it. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "worker/ops/ops.h"
@@ -46,6 +47,30 @@ static int domain_define_and_start(virConnectPtr conn, const char *install, cons
     return 0;
 }
 
+/* The network's inbound/outbound limits, which virt-install cannot take,
+ * go into both printed documents. */
+static int create_apply_bandwidth(const cJSON *params, char **install, char **final, char *err,
+                                  size_t errlen)
+{
+    char **docs[] = {install, final};
+
+    for (size_t i = 0; i < ELEMENTSOF(docs); i++) {
+        char *edited = NULL;
+        int r;
+
+        if (!*docs[i])
+            continue;
+        r = virtinstall_apply_bandwidth(params, *docs[i], &edited, err, errlen);
+        if (r < 0)
+            return r;
+        if (edited) {
+            free(*docs[i]);
+            *docs[i] = edited;
+        }
+    }
+    return 0;
+}
+
 int ops_create_from_iso(virConnectPtr conn, const struct request *req, struct result *res)
 {
     _cleanup_(virtinstall_argv_freep) struct virtinstall_argv *args = NULL;
@@ -77,6 +102,9 @@ int ops_create_from_iso(virConnectPtr conn, const struct request *req, struct re
     r = virtinstall_split(out, &install, &final);
     if (r < 0)
         return ops_fail_exception(res, r, "virt-install printed no domain XML.");
+    r = create_apply_bandwidth(req->params, &install, &final, err, sizeof(err));
+    if (r < 0)
+        return ops_fail_exception(res, r, "Cannot add the network bandwidth: %s.", err);
 
     r = domain_define_and_start(conn, install, final, res, &dom);
     if (r < 0)

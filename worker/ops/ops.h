@@ -75,3 +75,20 @@ int ops_create_from_iso(virConnectPtr conn, const struct request *req, struct re
 /* Which virt-install createAndStartVMFromISO runs (NULL: VIRTINSTALL_PATH).
  * Call from main before the first request. */
 void ops_create_set_program(const char *path);
+
+/* Device operations (devices.h has their helpers): disk-plug.c, nic.c,
+ * device.c, iso.c, os.c, migrate.c. */
+int ops_plug_disk(virConnectPtr conn, const struct request *req, struct result *res);
+int ops_unplug_disk(virConnectPtr conn, const struct request *req, struct result *res);
+int ops_plug_nic(virConnectPtr conn, const struct request *req, struct result *res);
+int ops_unplug_nic(virConnectPtr conn, const struct request *req, struct result *res);
+int ops_plug_device(virConnectPtr conn, const struct request *req, struct result *res);
+int ops_unplug_device(virConnectPtr conn, const struct request *req, struct result *res);
+int ops_manage_iso(virConnectPtr conn, const struct request *req, struct result *res);
+int ops_update_os(virConnectPtr conn, const struct request *req, struct result *res);
+int ops_migrate_vm(virConnectPtr conn, const struct request *req, struct result *res);
+
+/* The roots every path of a request must lie under (key paths.roots, a
+ * comma list; NULL: /var/lib/libvirt). Call from main before the first
+ * request. Returns 0 or -E2BIG. */
+int ops_paths_set_roots(const char *list);

@@ -26,6 +26,8 @@ struct ops_table {
 
 /* The groups the registry searches, in registry.c's list. */
 extern const struct ops_table ops_vm_table;
+extern const struct ops_table ops_snapshot_table, ops_pool_table, ops_disk_table,
+    ops_diskimage_table, ops_image_table; /* ops-storage.h */
 
 const struct ops_entry *ops_registry_lookup(const char *kind, const char *operation);
 

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shared/msg/optstring.h"
+#include "worker/ops/devices.h"
 #include "worker/ops/virtinstall.h"
 
 extern char **environ;
@@ -84,12 +86,16 @@ static int argv_push_option(struct virtinstall_argv *args, const char *field, co
 }
 
 /* The API's network syntax names an Open vSwitch bridge as l2bridge or
- * l3bridge; virt-install knows it as a bridge with an openvswitch port. The
- * OVN and bandwidth keys have no virt-install form and are refused by name
- * rather than silently dropped. */
+ * l3bridge; virt-install knows it as a bridge with an openvswitch port.
+ * inbound and outbound have no virt-install form: they are checked here,
+ * left out of the option and added to the printed XML afterwards
+ * (virtinstall_apply_bandwidth). The OVN keys ip and switch need a switch
+ * backend this worker does not have, and are refused by name rather than
+ * silently dropped. */
 static int network_translate(const char *in, char *out, size_t outlen, char *err, size_t errlen)
 {
-    static const char *const refused[] = {"ip", "switch", "inbound", "outbound", NULL};
+    static const char *const refused[] = {"ip", "switch", NULL};
+    static const char *const bandwidth[] = {"inbound", "outbound", NULL};
     char copy[VIRTINSTALL_VALUE_MAX];
     char *save = NULL, *tok;
     bool ovs = false;
@@ -108,9 +114,18 @@ static int network_translate(const char *in, char *out, size_t outlen, char *err
 
         snprintf(key, sizeof(key), "%.*s", (int)klen, tok);
         if (name_in(key, refused)) {
-            snprintf(err, errlen, "field 'network': option '%s' is not supported by this worker",
-                     key);
+            snprintf(err, errlen, "field 'network': option '%s' is not supported by this worker "
+                     "(it needs an OVN switch backend)", key);
             return -EINVAL;
+        }
+        if (name_in(key, bandwidth)) {
+            if (!eq || !eq[1] || strspn(eq + 1, "0123456789") != strlen(eq + 1) ||
+                strlen(eq + 1) > VIRTINSTALL_BANDWIDTH_DIGITS) {
+                snprintf(err, errlen, "field 'network': option '%s' must be a non-negative "
+                         "integer (KiB/s)", key);
+                return -EINVAL;
+            }
+            continue;
         }
         if (strcmp(key, "type") == 0) {
             ovs = strcmp(eq + 1, "bridge") != 0;
@@ -424,4 +439,76 @@ int virtinstall_split(const char *out, char **ret_install, char **ret_final)
     *ret_install = install;
     *ret_final = final;
     return 0;
+}
+
+/* The inbound/outbound values of the n-th --network group, NULL when it
+ * has none. */
+static int bandwidth_of_group(const char *group, char *in, char *out, size_t len)
+{
+    _cleanup_(optstring_freep) struct optstring *o = NULL;
+    char detail[128];
+    const char *v;
+    int r;
+
+    in[0] = out[0] = '\0';
+    r = optstring_parse(group, NULL, &o, detail, sizeof(detail));
+    if (r < 0)
+        return r;
+    v = optstring_get(o, "inbound");
+    if (v)
+        snprintf(in, len, "%s", v);
+    v = optstring_get(o, "outbound");
+    if (v)
+        snprintf(out, len, "%s", v);
+    return 0;
+}
+
+int virtinstall_apply_bandwidth(const cJSON *params, const char *xml, char **ret_xml,
+                                char *err, size_t errlen)
+{
+    const cJSON *net = params ? cJSON_GetObjectItemCaseSensitive(params, "network") : NULL;
+    char *groups[OPTSTRING_MAX_GROUPS] = {0};
+    _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
+    xmlNodePtr devs, iface = NULL;
+    bool changed = false;
+    int n, r;
+
+    *ret_xml = NULL;
+    if (!cJSON_IsString(net) || (!strstr(net->valuestring, "inbound=") &&
+                                 !strstr(net->valuestring, "outbound=")))
+        return 0;
+    n = optstring_split_groups(net->valuestring, "--network", groups, err, errlen);
+    if (n < 0)
+        return n;
+    r = devices_xml_parse(xml, strlen(xml), &doc, err, errlen);
+    devs = r >= 0 ? devices_node_devices(doc) : NULL;
+    if (r >= 0 && !devs) {
+        snprintf(err, errlen, "virt-install printed a domain without devices");
+        r = -EINVAL;
+    }
+    /* virt-install writes one <interface> per --network, in order. */
+    for (int i = 0; r >= 0 && i < n; i++) {
+        char in[VIRTINSTALL_BANDWIDTH_DIGITS + 1], out[VIRTINSTALL_BANDWIDTH_DIGITS + 1];
+
+        for (iface = iface ? iface->next : devs->children; iface; iface = iface->next)
+            if (iface->type == XML_ELEMENT_NODE &&
+                xmlStrcmp(iface->name, BAD_CAST "interface") == 0)
+                break;
+        if (!iface) {
+            snprintf(err, errlen, "virt-install printed fewer interfaces than --network options");
+            r = -EINVAL;
+            break;
+        }
+        r = bandwidth_of_group(groups[i], in, out, sizeof(in));
+        if (r >= 0 && (in[0] || out[0])) {
+            r = devices_nic_bandwidth(iface, in[0] ? in : NULL, out[0] ? out : NULL);
+            changed = true;
+        }
+    }
+    optstring_groups_free(groups, (size_t)n);
+    if (r < 0)
+        return r;
+    if (!changed)
+        return 0;
+    return devices_node_dump(xmlDocGetRootElement(doc), ret_xml);
 }

@@ -49,6 +49,16 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct virtinstall_argv *, virtinstall_argv_free);
 int virtinstall_run(const char *program, const struct virtinstall_argv *args,
                     char **ret_stdout, char *err, size_t errlen);
 
+/* A bandwidth average fits in libvirt's unsigned long long KiB/s. */
+#define VIRTINSTALL_BANDWIDTH_DIGITS 19
+
+/* Adds <bandwidth> to the interfaces of xml (a domain virt-install printed)
+ * from the inbound/outbound keys of params' network field: the n-th
+ * --network group to the n-th <interface>. *ret_xml is the new document,
+ * or NULL when no group has those keys. */
+int virtinstall_apply_bandwidth(const cJSON *params, const char *xml, char **ret_xml,
+                                char *err, size_t errlen);
+
 /* Splits the printed XML into the install-phase and the final document.
  * A one-phase install sets *ret_install = NULL. */
 int virtinstall_split(const char *out, char **ret_install, char **ret_final);

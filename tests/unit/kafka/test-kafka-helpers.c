@@ -51,6 +51,11 @@ static void test_topic_names(void)
         CHECK_INT(name ? strlen(name) : 0, KAFKA_TOPIC_NAME_MAX);
     }
 
+    CHECK(kafka_topic_is_legal("vmrelay.node.n1"));
+    CHECK(!kafka_topic_is_legal(".."));
+    CHECK(!kafka_topic_is_legal(""));
+    CHECK(!kafka_topic_is_legal("a b"));
+
     CHECK_INT(config_new(&cfg), 0);
     CHECK_STR(kafka_topic_prefix(cfg), "vmrelay");
     CHECK_INT(config_set(cfg, "topic.prefix", "lab"), 0);

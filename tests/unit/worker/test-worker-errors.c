@@ -47,7 +47,7 @@ static void test_virerror_adapter(void)
 
 static void test_registry(void)
 {
-    struct request req = {.kind = "VirtualMachine", .operation = "migrateVM", .name = "vm1"};
+    struct request req = {.kind = "VirtualMachine", .operation = "teleportVM", .name = "vm1"};
     struct result *res = result_blank();
 
     CHECK(ops_registry_lookup("VirtualMachine", "startVM") != NULL);
@@ -57,7 +57,7 @@ static void test_registry(void)
     /* No connection is needed to refuse. */
     CHECK_INT(ops_execute(NULL, &req, res), -EINVAL);
     CHECK_STR(res->reason, "VirtctlError");
-    CHECK_STR(res->message, "operation migrateVM is not supported for kind VirtualMachine");
+    CHECK_STR(res->message, "operation teleportVM is not supported for kind VirtualMachine");
 
     req.operation = "stopVM";
     req.params = cJSON_Parse("{\"force\":true}");

@@ -78,10 +78,10 @@ static void test_network(void)
                            "virtualport.type=openvswitch"), 1);
         CHECK_INT(count(a, "--network=network=default"), 1);
     }
-    CHECK_INT(build("{\"network\":\"type=l3bridge,source=br-int,inbound=102400\"}", &b, err,
+    CHECK_INT(build("{\"network\":\"type=l3bridge,source=br-int,ip=192.168.5.9\"}", &b, err,
                     sizeof(err)), -EINVAL);
     CHECK(b == NULL);
-    CHECK(strstr(err, "'inbound'") != NULL);
+    CHECK(strstr(err, "'ip'") != NULL);
 }
 
 static void test_refused(void)
