@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "producer/bridge/plan.h"
+#include "producer/bridge/schedule.h"
 #include "producer/common/outcome.h"
 #include "shared/core/json.h"
 #include "shared/core/log.h"
@@ -75,7 +76,7 @@ out:
     pthread_mutex_unlock(&b->retry_lock);
 }
 
-static int reject(struct bridge_kind *bk, const cJSON *obj, const struct plan *plan,
+int bridge_reject(struct bridge_kind *bk, const cJSON *obj, const struct plan *plan,
                   const struct log_ctx *ctx)
 {
     struct bridge *b = bk->bridge;
@@ -124,7 +125,8 @@ static int patch_record(struct bridge_kind *bk, const struct plan *plan, const c
                          plan->req->name, "status", &path);
     if (r < 0)
         return r;
-    patch = plan_record_patch(plan, phase, rv, now_ms());
+    patch = plan_record_patch(plan, phase, rv, now_ms(),
+                              bridge_node_note(bk->bridge, plan->req->node));
     text = patch ? cJSON_PrintUnformatted(patch) : NULL;
     if (!text)
         return -ENOMEM;
@@ -230,7 +232,9 @@ int bridge_handle_object(struct bridge_kind *bk, const cJSON *obj)
     case PLAN_NOTHING:
         return 0;
     case PLAN_REJECT:
-        return reject(bk, obj, plan, &ctx);
+        return bridge_reject(bk, obj, plan, &ctx);
+    case PLAN_SCHEDULE:
+        return bridge_schedule(bk, obj, plan, &ctx);
     case PLAN_RECORD:
     case PLAN_RESEND:
         return dispatch(bk, obj, plan, &ctx);

@@ -8,14 +8,19 @@
 #pragma once
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
 
+#include "producer/common/fleet.h"
 #include "producer/common/kube.h"
 #include "shared/kafka/producer.h"
 #include "shared/msg/catalog.h"
 #include "shared/msg/validate.h"
+
+struct plan;
+struct log_ctx;
 
 /* A request whose produce failed waits here to be tried again. */
 #define BRIDGE_RETRY_MAX 4096
@@ -58,6 +63,12 @@ struct bridge {
     char (*sent)[BRIDGE_ID_MAX]; /* ring of BRIDGE_SENT_MAX ids */
     size_t sent_next;
 
+    /* The fleet: heartbeats read by their own thread. */
+    struct fleet *fleet;
+    pthread_t fleet_thread;
+    bool fleet_running;
+    volatile bool fleet_stop;
+
     pthread_mutex_t retry_lock;
     struct bridge_retry retries[BRIDGE_RETRY_MAX];
     size_t n_retries;
@@ -66,6 +77,11 @@ struct bridge {
 /* Plans and carries out what obj needs. Returns 0 (errors are logged and,
  * where they can heal, queued for retry). The calling kind's thread. */
 int bridge_handle_object(struct bridge_kind *bk, const cJSON *obj);
+
+/* Writes a VirtctlError outcome for a request that will not be
+ * dispatched. The calling kind's thread. */
+int bridge_reject(struct bridge_kind *bk, const cJSON *obj, const struct plan *plan,
+                  const struct log_ctx *ctx);
 
 /* Re-reads and handles every queued retry. The main thread. */
 void bridge_retry_run(struct bridge *b, struct k8s_client *client);

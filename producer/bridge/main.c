@@ -9,6 +9,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "producer/bridge/bridge.h"
+#include "producer/bridge/schedule.h"
 #include "producer/common/options.h"
 #include "shared/core/log.h"
 #include "shared/k8s/watch.h"
@@ -83,9 +84,13 @@ static int run(struct bridge *b, char **namespaces, size_t n_namespaces)
     r = k8s_client_new(b->kcfg, &client);
     if (r < 0)
         return log_error_errno(r, "Cannot create a Kubernetes client.");
+    r = bridge_fleet_start(b);
+    if (r < 0)
+        return log_error_errno(r, "Cannot start the heartbeat reader.");
     r = start_informers(b, namespaces, n_namespaces);
     if (r < 0) {
         stop_informers(b);
+        bridge_fleet_stop(b);
         return r;
     }
 
@@ -103,6 +108,7 @@ static int run(struct bridge *b, char **namespaces, size_t n_namespaces)
     sd_notify(0, "STOPPING=1");
     log_info("Stopping on signal %d.", sig);
     stop_informers(b);
+    bridge_fleet_stop(b);
     return 0;
 }
 
@@ -115,7 +121,8 @@ int main(int argc, char **argv)
     _cleanup_free_ char **roots = NULL;
     static struct bridge b;
     size_t n_namespaces = 0;
-    long long name_min, name_max;
+    long long name_min, name_max, grace, overcommit;
+    _cleanup_(fleet_freep) struct fleet *fleet = NULL;
     char err[512] = "";
     int r;
 
@@ -172,6 +179,21 @@ int main(int argc, char **argv)
     kube_target_from_config(cfg, &b.target);
     pthread_mutex_init(&b.retry_lock, NULL);
     pthread_mutex_init(&b.sent_lock, NULL);
+    r = config_get_int(cfg, "fleet.grace-seconds", FLEET_GRACE_MS_DEFAULT / 1000, 1, 86400,
+                       &grace, err, sizeof(err));
+    if (r >= 0)
+        r = config_get_int(cfg, "schedule.cpu-overcommit", FLEET_CPU_OVERCOMMIT_DEFAULT, 1, 64,
+                           &overcommit, err, sizeof(err));
+    if (r < 0) {
+        log_error("%s", err);
+        return 2;
+    }
+    r = fleet_new(grace * 1000, (int)overcommit, &fleet);
+    if (r < 0) {
+        log_error("Out of memory.");
+        return 1;
+    }
+    b.fleet = fleet;
     b.sent = calloc(BRIDGE_SENT_MAX, BRIDGE_ID_MAX);
     if (!b.sent) {
         log_error("Out of memory.");

@@ -2,12 +2,14 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "producer/common/outcome.h"
 #include "shared/core/digest.h"
 #include "shared/core/json.h"
+#include "shared/msg/catalog.h"
 
 /* Request ids from the bridge: a fixed prefix and 32 hex digits (128 bits)
  * of a digest, well inside MESSAGE_ID_MAX. */
@@ -105,6 +107,17 @@ static int build_request(const char *kind, const cJSON *obj, struct plan *plan, 
     return 0;
 }
 
+/* Requests that bring a new VM into being may be placed by vmrelay; every
+ * other request acts on an object that already lives on some node. */
+static bool creates_vm(const char *kind, const char *operation)
+{
+    const struct catalog *cat = catalog_get();
+    const struct catalog_op *op = cat ? catalog_find(cat, kind, operation) : NULL;
+
+    return op && strcmp(kind, "VirtualMachine") == 0 && op->effect &&
+           strcmp(op->effect, "create") == 0;
+}
+
 static const char *owning_node(const cJSON *obj)
 {
     const char *node = json_path_string(obj, "spec.nodeName");
@@ -189,9 +202,10 @@ int plan_make(const char *kind, const cJSON *obj, const struct plan_opts *opts,
     }
 
     node = owning_node(obj);
-    if (!node) {
+    if (!node && !creates_vm(kind, plan->operation)) {
         reject(plan, "field \"spec.nodeName\": no node owns this resource; set spec.nodeName "
-                     "or the label host (%s cannot be scheduled yet)", plan->operation);
+                     "or the label host (only requests that create a VirtualMachine are "
+                     "scheduled)");
         goto done;
     }
 
@@ -205,6 +219,11 @@ int plan_make(const char *kind, const cJSON *obj, const struct plan_opts *opts,
                      err[0] ? err : "the request breaks a rule of its operation");
             goto done;
         }
+    }
+
+    if (!node) {
+        plan->action = PLAN_SCHEDULE;
+        goto done;
     }
 
     generation = json_path(obj, "metadata.generation");
@@ -223,7 +242,7 @@ done:
 }
 
 cJSON *plan_record_patch(const struct plan *plan, const char *phase, const char *resource_version,
-                         int64_t now_ms)
+                         int64_t now_ms, const char *node_note)
 {
     _cleanup_(cJSON_Deletep) cJSON *patch = cJSON_CreateObject();
     cJSON *status, *last;
@@ -250,6 +269,9 @@ cJSON *plan_record_patch(const struct plan *plan, const char *phase, const char 
                                                                           : "dispatchedAt",
                                  when) ||
         !cJSON_AddNullToObject(last, "error") || !cJSON_AddNullToObject(last, "finishedAt"))
+        return NULL;
+    if (node_note ? !cJSON_AddStringToObject(last, "message", node_note)
+                  : !cJSON_AddNullToObject(last, "message"))
         return NULL;
 
     return TAKE_PTR(patch);

@@ -8,6 +8,9 @@
  *   - the same, phase Pending (recorded, then the bridge stopped before the
  *     broker acknowledged): produce again under the recorded id;
  *   - a new request that breaks a rule: reject, never dispatch;
+ *   - a valid request creating a VirtualMachine on no node: schedule it
+ *     (the node is written into the resource, whose next event
+ *     dispatches it);
  *   - a new valid request: record it as Pending, produce, mark Dispatched.
  * The id of a new request is derived from the resource's uid, its
  * generation when the request was first seen and the request itself; once
@@ -29,6 +32,7 @@ enum plan_action {
     PLAN_REJECT,  /* write a VirtctlError outcome; message says why */
     PLAN_RECORD,  /* new request: record Pending, then produce */
     PLAN_RESEND,  /* recorded Pending earlier: produce under that id */
+    PLAN_SCHEDULE, /* a new VM with no node: choose one, write it, then dispatch */
 };
 
 /* Checks params of kind/operation; returns 0 or -EINVAL with a sentence in
@@ -56,6 +60,8 @@ void plan_free(struct plan *plan);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct plan *, plan_free);
 
 /* The patch of /status that records a request before it is produced
- * (phase Pending) or after the broker acknowledged it (phase Dispatched). */
+ * (phase Pending) or after the broker acknowledged it (phase Dispatched).
+ * node_note, when not NULL, says why the request may wait (its node is
+ * not live) and is written as lastRequest.message. */
 cJSON *plan_record_patch(const struct plan *plan, const char *phase, const char *resource_version,
-                         int64_t now_ms);
+                         int64_t now_ms, const char *node_note);

@@ -71,7 +71,7 @@ static void test_recorded(void)
 
     if (!first || !obj || !first->req)
         return;
-    patch = plan_record_patch(first, PHASE_DISPATCHED, NULL, opts.now_ms);
+    patch = plan_record_patch(first, PHASE_DISPATCHED, NULL, opts.now_ms, NULL);
     if (!CHECK(patch != NULL))
         return;
     status = cJSON_DetachItemFromObject(patch, "status");
@@ -120,6 +120,23 @@ static void test_rejections(void)
         CHECK_INT(none->action, PLAN_NOTHING);
 }
 
+/* A new VM on no node is scheduled; a request on an existing object with no
+ * node is rejected (it cannot be anywhere else). */
+static void test_schedule(void)
+{
+    _cleanup_(plan_freep) struct plan *create = plan_for(
+        "{\"metadata\":{\"name\":\"vm00000001\",\"uid\":\"u\"},\"spec\":{\"lifecycle\":"
+        "{\"createAndStartVMFromISO\":{\"memory\":\"1024\"}}}}");
+    _cleanup_(plan_freep) struct plan *disk = plan_for(
+        "{\"metadata\":{\"name\":\"disk0001\",\"uid\":\"u\"},\"spec\":{\"lifecycle\":"
+        "{\"createDisk\":{}}}}");
+
+    if (create)
+        CHECK_INT(create->action, PLAN_SCHEDULE);
+    if (disk)
+        CHECK_INT(disk->action, PLAN_REJECT);
+}
+
 static int refuse_memory(const char *kind, const char *name, const char *operation,
                          const cJSON *params, char *err, size_t errlen, void *userdata)
 {
@@ -145,5 +162,6 @@ int main(void)
     test_recorded();
     test_rejections();
     test_validator_is_used();
+    test_schedule();
     return test_finish();
 }
