@@ -11,6 +11,7 @@
 
 #include "producer/common/kube.h"
 #include "producer/common/options.h"
+#include "producer/status/mirror.h"
 #include "shared/core/log.h"
 #include "shared/kafka/consumer.h"
 #include "shared/kafka/dlq.h"
@@ -38,6 +39,8 @@ struct status_writer {
     struct kafka_producer *producer;
     rd_kafka_t *consumer;
     char *dlq_topic;
+    char *events_topic;
+    struct mirror_opts mirror;
 };
 
 static void sleep_ms(long ms)
@@ -127,6 +130,16 @@ static int send_to_dlq(struct status_writer *sw, const rd_kafka_message_t *msg, 
     return 0;
 }
 
+static int handle_event(struct status_writer *sw, const rd_kafka_message_t *msg)
+{
+    _cleanup_(node_event_freep) struct node_event *ev = NULL;
+    char err[512] = "";
+
+    if (node_event_parse(msg->payload, msg->len, &ev, err, sizeof(err)) < 0)
+        return send_to_dlq(sw, msg, err);
+    return mirror_node_event(sw->client, &sw->target, &sw->mirror, ev);
+}
+
 /* Handles one message until it may be committed or a stop is requested. */
 static int process(struct status_writer *sw, const rd_kafka_message_t *msg)
 {
@@ -138,7 +151,9 @@ static int process(struct status_writer *sw, const rd_kafka_message_t *msg)
         int r;
 
         if (msg->len > MESSAGE_MAX_BYTES)
-            r = send_to_dlq(sw, msg, "the result is larger than the message size limit");
+            r = send_to_dlq(sw, msg, "the message is larger than the size limit");
+        else if (strcmp(rd_kafka_topic_name(msg->rkt), sw->events_topic) == 0)
+            r = handle_event(sw, msg);
         else if (result_parse(msg->payload, msg->len, &res, err, sizeof(err)) < 0)
             r = send_to_dlq(sw, msg, err);
         else
@@ -184,10 +199,10 @@ int main(int argc, char **argv)
     _cleanup_(k8s_client_freep) struct k8s_client *client = NULL;
     _cleanup_(kafka_producer_freep) struct kafka_producer *producer = NULL;
     _cleanup_(kafka_consumer_freep) rd_kafka_t *consumer = NULL;
-    _cleanup_free_ char *results_topic = NULL, *dlq_topic = NULL;
+    _cleanup_free_ char *results_topic = NULL, *dlq_topic = NULL, *events_topic = NULL;
     struct status_writer sw = {0};
     struct sigaction sa = {.sa_handler = on_signal};
-    const char *topics[1];
+    const char *topics[2];
     char err[512] = "";
     int r;
 
@@ -202,7 +217,8 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
 
     if (kafka_topic_name(kafka_topic_prefix(cfg), KAFKA_TOPIC_RESULTS, &results_topic) < 0 ||
-        kafka_topic_name(kafka_topic_prefix(cfg), KAFKA_TOPIC_DLQ, &dlq_topic) < 0) {
+        kafka_topic_name(kafka_topic_prefix(cfg), KAFKA_TOPIC_DLQ, &dlq_topic) < 0 ||
+        kafka_topic_name(kafka_topic_prefix(cfg), KAFKA_TOPIC_EVENTS, &events_topic) < 0) {
         log_error("Setting topic.prefix: '%s' does not make valid topic names.",
                   kafka_topic_prefix(cfg));
         return 2;
@@ -220,9 +236,15 @@ int main(int argc, char **argv)
         return 1;
     }
     topics[0] = results_topic;
-    if (kafka_consumer_subscribe(consumer, topics, 1, err, sizeof(err)) < 0) {
-        log_error("Cannot subscribe to %s: %s", results_topic, err);
+    topics[1] = events_topic;
+    if (kafka_consumer_subscribe(consumer, topics, 2, err, sizeof(err)) < 0) {
+        log_error("Cannot subscribe to %s and %s: %s", results_topic, events_topic, err);
         return 1;
+    }
+    if (config_get_bool(cfg, "status.mirror-deletes", true, &sw.mirror.mirror_deletes, err,
+                        sizeof(err)) < 0) {
+        log_error("%s", err);
+        return 2;
     }
 
     sw.cfg = cfg;
@@ -230,10 +252,11 @@ int main(int argc, char **argv)
     sw.producer = producer;
     sw.consumer = consumer;
     sw.dlq_topic = dlq_topic;
+    sw.events_topic = events_topic;
     kube_target_from_config(cfg, &sw.target);
 
     sd_notify(0, "READY=1\nSTATUS=Writing outcomes into resources.");
-    log_info("Consuming %s.", results_topic);
+    log_info("Consuming %s and %s.", results_topic, events_topic);
     run(&sw);
     sd_notify(0, "STOPPING=1");
     log_info("Stopping.");
