@@ -51,9 +51,18 @@ static void sent_add(struct bridge *b, const char *id)
     pthread_mutex_unlock(&b->sent_lock);
 }
 
+static void count_request(struct bridge *b, const char *kind, const char *operation,
+                          const char *outcome)
+{
+    const char *const values[] = {kind, operation, outcome};
+
+    metric_add(b->m_requests, values, 1);
+}
+
 static void retry_add(struct bridge *b, const struct catalog_kind *kind, const char *namespace,
                       const char *name)
 {
+    metric_add(b->m_retries, NULL, 1);
     pthread_mutex_lock(&b->retry_lock);
     for (size_t i = 0; i < b->n_retries; i++)
         if (b->retries[i].kind == kind && strcmp(b->retries[i].namespace, namespace) == 0 &&
@@ -110,6 +119,7 @@ int bridge_reject(struct bridge_kind *bk, const cJSON *obj, const struct plan *p
         retry_add(b, bk->kind, res.namespace ? res.namespace : "default", res.name);
         return 0;
     }
+    count_request(b, bk->kind->kind, plan->operation, "rejected");
     log_req_info(ctx, "Rejected an invalid request: %s", plan->message);
     return 0;
 }
@@ -166,6 +176,7 @@ static int dispatch(struct bridge_kind *bk, const cJSON *obj, const struct plan 
         if (r < 0 && err.http_status == 409) {
             /* Someone else wrote first (another bridge, the client): the
              * event for that write brings the resource back to us. */
+            metric_add(b->m_conflicts, NULL, 1);
             log_req_debug(ctx, "The resource changed before the request was recorded.");
             return 0;
         }
@@ -197,6 +208,7 @@ static int dispatch(struct bridge_kind *bk, const cJSON *obj, const struct plan 
     if (r < 0 && err.http_status != 409)
         log_req_warning(ctx, "Published the request but could not mark it dispatched: %s",
                         err.message[0] ? err.message : strerror(-r));
+    count_request(b, bk->kind->kind, plan->operation, "dispatched");
     log_req_info(ctx, "Dispatched the request to its node.");
     return 0;
 }

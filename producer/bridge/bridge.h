@@ -16,6 +16,7 @@
 #include "producer/common/fleet.h"
 #include "producer/common/kube.h"
 #include "shared/kafka/producer.h"
+#include "shared/metrics/metrics.h"
 #include "shared/msg/catalog.h"
 #include "shared/msg/validate.h"
 
@@ -68,6 +69,13 @@ struct bridge {
     pthread_t fleet_thread;
     bool fleet_running;
     volatile bool fleet_stop;
+
+    /* Metrics (docs/observability.md); NULL-safe. */
+    struct metrics *metrics;
+    struct metric *m_requests;   /* kind, operation, outcome */
+    struct metric *m_retries;    /* requests queued for another try */
+    struct metric *m_conflicts;  /* writes refused by a resourceVersion precondition */
+    struct metric *m_watch;      /* kind, event: lists, relists, failures */
 
     pthread_mutex_t retry_lock;
     struct bridge_retry retries[BRIDGE_RETRY_MAX];

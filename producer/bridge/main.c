@@ -12,6 +12,7 @@
 #include "producer/bridge/schedule.h"
 #include "producer/common/options.h"
 #include "shared/core/log.h"
+#include "shared/metrics/http.h"
 #include "shared/k8s/watch.h"
 #include "shared/kafka/topic.h"
 
@@ -69,9 +70,56 @@ static void stop_informers(struct bridge *b)
     b->n_kinds = 0;
 }
 
+/* Copies the informers' counters into the watch metric. */
+static void update_watch_metrics(struct bridge *b)
+{
+    for (size_t i = 0; i < b->n_kinds; i++) {
+        struct k8s_informer_stats st;
+        const char *const lists[] = {b->kinds[i].kind->kind, "list"};
+        const char *const relists[] = {b->kinds[i].kind->kind, "relist"};
+        const char *const failures[] = {b->kinds[i].kind->kind, "failure"};
+        const char *const watches[] = {b->kinds[i].kind->kind, "watch"};
+
+        k8s_informer_get_stats(b->kinds[i].informer, &st);
+        metric_set(b->m_watch, lists, (double)st.lists);
+        metric_set(b->m_watch, relists, (double)st.relists);
+        metric_set(b->m_watch, failures, (double)st.failures);
+        metric_set(b->m_watch, watches, (double)st.watches);
+    }
+}
+
+static bool bridge_ready(void *userdata)
+{
+    const struct bridge *b = userdata;
+
+    return b->n_kinds > 0;
+}
+
+static int setup_metrics(struct bridge *b)
+{
+    const char *const request_labels[] = {"kind", "operation", "outcome", NULL};
+    const char *const watch_labels[] = {"kind", "event", NULL};
+
+    if (metrics_new(&b->metrics) < 0)
+        return -ENOMEM;
+    b->m_requests = metrics_register(b->metrics, METRIC_COUNTER, "vmrelay_bridge_requests_total",
+                                     "Requests seen by the bridge, by outcome: dispatched, "
+                                     "rejected or scheduled.", request_labels);
+    b->m_retries = metrics_register(b->metrics, METRIC_COUNTER, "vmrelay_bridge_retries_total",
+                                    "Requests queued for another try after a failure.", NULL);
+    b->m_conflicts = metrics_register(b->metrics, METRIC_COUNTER,
+                                      "vmrelay_bridge_patch_conflicts_total",
+                                      "Writes refused because the resource had changed.", NULL);
+    b->m_watch = metrics_register(b->metrics, METRIC_COUNTER, "vmrelay_watch_events_total",
+                                  "LIST and WATCH requests of the informers, relists after "
+                                  "410 Gone, and failed requests.", watch_labels);
+    return 0;
+}
+
 static int run(struct bridge *b, char **namespaces, size_t n_namespaces)
 {
     _cleanup_(k8s_client_freep) struct k8s_client *client = NULL;
+    _cleanup_(metrics_http_stopp) struct metrics_http *http = NULL;
     struct timespec wait = {.tv_sec = BRIDGE_RETRY_INTERVAL_MS / 1000};
     sigset_t mask;
     int r, sig;
@@ -84,6 +132,12 @@ static int run(struct bridge *b, char **namespaces, size_t n_namespaces)
     r = k8s_client_new(b->kcfg, &client);
     if (r < 0)
         return log_error_errno(r, "Cannot create a Kubernetes client.");
+    r = setup_metrics(b);
+    if (r < 0)
+        return log_error_errno(r, "Out of memory.");
+    r = metrics_http_from_config(b->cfg, b->metrics, bridge_ready, b, &http);
+    if (r < 0)
+        return r;
     r = bridge_fleet_start(b);
     if (r < 0)
         return log_error_errno(r, "Cannot start the heartbeat reader.");
@@ -103,6 +157,7 @@ static int run(struct bridge *b, char **namespaces, size_t n_namespaces)
         if (sig == SIGTERM || sig == SIGINT)
             break;
         bridge_retry_run(b, client);
+        update_watch_metrics(b);
     }
 
     sd_notify(0, "STOPPING=1");
@@ -201,5 +256,7 @@ int main(int argc, char **argv)
     }
 
     r = run(&b, namespaces, n_namespaces);
+    metrics_free(b.metrics); /* after run(), which stopped the endpoint reading them */
+    free(b.sent);
     return r < 0 ? 1 : 0;
 }

@@ -183,6 +183,11 @@ int bridge_schedule(struct bridge_kind *bk, const cJSON *obj, const struct plan 
                         err.message[0] ? err.message : strerror(-r));
         return 0;
     }
+    {
+        const char *const values[] = {bk->kind->kind, plan->operation, "scheduled"};
+
+        metric_add(b->m_requests, values, 1);
+    }
     log_req_info(ctx, "Scheduled the new VM on node %s.", node);
     return 0;
 }

@@ -13,6 +13,7 @@
 #include "producer/common/options.h"
 #include "producer/status/mirror.h"
 #include "shared/core/log.h"
+#include "shared/metrics/http.h"
 #include "shared/kafka/consumer.h"
 #include "shared/kafka/dlq.h"
 #include "shared/kafka/producer.h"
@@ -41,6 +42,14 @@ struct status_writer {
     char *dlq_topic;
     char *events_topic;
     struct mirror_opts mirror;
+
+    struct metrics *metrics;
+    struct metric *m_outcomes;   /* kind, operation, reason */
+    struct metric *m_duration;   /* operation: finished - started on the node */
+    struct metric *m_write;      /* seconds to write one outcome */
+    struct metric *m_failures;   /* outcome writes that will be retried */
+    struct metric *m_events;     /* node events mirrored */
+    struct metric *m_dlq;        /* messages sent to the dead letters */
 };
 
 static void sleep_ms(long ms)
@@ -88,7 +97,27 @@ static int handle_result(struct status_writer *sw, const struct result *res)
         return 0;
     }
 
-    r = kube_write_outcome(sw->client, &sw->target, res, NULL, &err);
+    {
+        struct timespec t0, t1;
+        const char *const op[] = {res->operation};
+
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        r = kube_write_outcome(sw->client, &sw->target, res, NULL, &err);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        metric_observe(sw->m_write, op, (double)(t1.tv_sec - t0.tv_sec) +
+                                            (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    }
+    if (r == 0 || r == -ENOENT || r == -ESTALE) {
+        const char *const outcome[] = {res->kind, res->operation, res->reason};
+        const char *const op[] = {res->operation};
+
+        metric_add(sw->m_outcomes, outcome, 1);
+        if (res->finished_ms >= res->started_ms && res->started_ms > 0)
+            metric_observe(sw->m_duration, op,
+                           (double)(res->finished_ms - res->started_ms) / 1000.0);
+    } else {
+        metric_add(sw->m_failures, NULL, 1);
+    }
     switch (r) {
     case 0:
         log_req_info(&ctx, "Wrote the outcome %s: %s", res->reason, res->message);
@@ -125,7 +154,8 @@ static int send_to_dlq(struct status_writer *sw, const rd_kafka_message_t *msg, 
         log_warning("Could not write to the dead-letter topic: %s", err);
         return -EIO;
     }
-    log_warning("Sent an unreadable result (%s [%d] at %lld) to %s: %s", origin.topic,
+    metric_add(sw->m_dlq, NULL, 1);
+    log_warning("Sent an unreadable message (%s [%d] at %lld) to %s: %s", origin.topic,
                 (int)origin.partition, (long long)origin.offset, sw->dlq_topic, why);
     return 0;
 }
@@ -137,6 +167,7 @@ static int handle_event(struct status_writer *sw, const rd_kafka_message_t *msg)
 
     if (node_event_parse(msg->payload, msg->len, &ev, err, sizeof(err)) < 0)
         return send_to_dlq(sw, msg, err);
+    metric_add(sw->m_events, NULL, 1);
     return mirror_node_event(sw->client, &sw->target, &sw->mirror, ev);
 }
 
@@ -192,6 +223,33 @@ static int run(struct status_writer *sw)
     return 0;
 }
 
+static int setup_metrics(struct status_writer *sw)
+{
+    const char *const outcome_labels[] = {"kind", "operation", "reason", NULL};
+    const char *const op_labels[] = {"operation", NULL};
+
+    if (metrics_new(&sw->metrics) < 0)
+        return -ENOMEM;
+    sw->m_outcomes = metrics_register(sw->metrics, METRIC_COUNTER, "vmrelay_requests_total",
+                                      "Outcomes written back, by operation and reason.",
+                                      outcome_labels);
+    sw->m_duration = metrics_register(sw->metrics, METRIC_HISTOGRAM,
+                                      "vmrelay_request_duration_seconds",
+                                      "Time a request took on its node.", op_labels);
+    sw->m_write = metrics_register(sw->metrics, METRIC_HISTOGRAM,
+                                   "vmrelay_status_write_seconds",
+                                   "Time to write one outcome into its resource.", op_labels);
+    sw->m_failures = metrics_register(sw->metrics, METRIC_COUNTER,
+                                      "vmrelay_status_write_failures_total",
+                                      "Outcome writes that failed and are retried.", NULL);
+    sw->m_events = metrics_register(sw->metrics, METRIC_COUNTER,
+                                    "vmrelay_status_node_events_total",
+                                    "Node events read for mirroring.", NULL);
+    sw->m_dlq = metrics_register(sw->metrics, METRIC_COUNTER, "vmrelay_dlq_messages_total",
+                                 "Messages sent to the dead-letter topic.", NULL);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     _cleanup_(config_freep) struct config *cfg = NULL;
@@ -201,6 +259,7 @@ int main(int argc, char **argv)
     _cleanup_(kafka_consumer_freep) rd_kafka_t *consumer = NULL;
     _cleanup_free_ char *results_topic = NULL, *dlq_topic = NULL, *events_topic = NULL;
     struct status_writer sw = {0};
+    _cleanup_(metrics_http_stopp) struct metrics_http *http = NULL;
     struct sigaction sa = {.sa_handler = on_signal};
     const char *topics[2];
     char err[512] = "";
@@ -255,10 +314,17 @@ int main(int argc, char **argv)
     sw.events_topic = events_topic;
     kube_target_from_config(cfg, &sw.target);
 
+    if (setup_metrics(&sw) < 0)
+        return 1;
+    if (metrics_http_from_config(cfg, sw.metrics, NULL, NULL, &http) < 0)
+        return 2;
+
     sd_notify(0, "READY=1\nSTATUS=Writing outcomes into resources.");
     log_info("Consuming %s and %s.", results_topic, events_topic);
     run(&sw);
     sd_notify(0, "STOPPING=1");
     log_info("Stopping.");
+    metrics_http_stop(TAKE_PTR(http));
+    metrics_free(sw.metrics);
     return 0;
 }

@@ -9,6 +9,7 @@ wrote. Only the Python standard library is used.
 import json
 import os
 import signal
+import socket
 import ssl
 import subprocess
 import time
@@ -145,6 +146,19 @@ class Pipeline:
         self.extra = list(extra or [])
         self.logdir = os.path.join(self.bin, "tests-tmp", f"pipeline-{self.tag}")
         self.procs = {}
+        self.metrics = {}
+
+    def metrics_arg(self, name):
+        """A --set for a free loopback port, remembered under name."""
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        self.metrics[name] = f"127.0.0.1:{port}"
+        return ["--set", f"metrics.listen={self.metrics[name]}"]
+
+    def scrape(self, name, path="/metrics"):
+        with urllib.request.urlopen(f"http://{self.metrics[name]}{path}", timeout=10) as resp:
+            return resp.status, resp.read().decode()
 
     def common(self):
         return ["--brokers", self.bootstrap, "--set", f"topic.prefix={self.prefix}"] + self.extra
@@ -162,12 +176,13 @@ class Pipeline:
     def start_bridge(self, kube):
         self.start_one("bridge", [
             f"{self.bin}/producer/bridge/vmrelay-bridge", "--kubeconfig", kube.kubeconfig,
-            "--namespace", self.namespace] + self.common())
+            "--namespace", self.namespace] + self.metrics_arg("bridge") + self.common())
 
     def start_status(self, kube):
         self.start_one("status", [
             f"{self.bin}/producer/status/vmrelay-status", "--kubeconfig", kube.kubeconfig,
-            "--set", f"status.group=status-{self.tag}"] + self.common())
+            "--set", f"status.group=status-{self.tag}"] + self.metrics_arg("status")
+            + self.common())
 
     def start(self, kube):
         for node in self.nodes:

@@ -48,6 +48,16 @@ def expect(obj, reason, what, message_part=None):
             f"{what}: status.lastRequest.phase is {last.get('phase')!r}")
 
 
+def metric_sum(text, name, match):
+    """Sums the samples of one metric whose labels contain match."""
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name + "{") or line.startswith(name + " "):
+            if match in line:
+                total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
 def main():
     broker = sys.argv[1] if len(sys.argv) > 1 else "kafka"
     kube = Kube()
@@ -126,6 +136,21 @@ def main():
         while time.monotonic() < deadline and kube.get("VirtualMachine", ns, name)[0] != 404:
             time.sleep(0.1)
         t.check(kube.get("VirtualMachine", ns, name)[0] == 404, "deleteVM removed the resource")
+
+        # The daemons' metrics agree with what happened.
+        code, text = p.scrape("bridge")
+        t.check(code == 200, f"bridge /metrics answered {code}")
+        dispatched = metric_sum(text, "vmrelay_bridge_requests_total", 'outcome="dispatched"')
+        rejected = metric_sum(text, "vmrelay_bridge_requests_total", 'outcome="rejected"')
+        t.check(dispatched == len(steps) + 2, f"bridge counted {dispatched} dispatched, "
+                f"want {len(steps) + 2}")
+        t.check(rejected == 4, f"bridge counted {rejected} rejected, want 4")
+        t.check(p.scrape("bridge", "/readyz")[0] == 200, "bridge /readyz")
+        code, text = p.scrape("status")
+        running = metric_sum(text, "vmrelay_requests_total", 'reason="Running"')
+        t.check(running >= 6, f"status writer counted {running} Running outcomes")
+        t.check(metric_sum(text, "vmrelay_request_duration_seconds_count", "") >= len(steps),
+                "request durations observed")
 
         t.check(all(p.alive().values()), f"every program still running: {p.alive()}")
     return t.finish()

@@ -1,0 +1,1 @@
+vmrelay_test(metrics TIER unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-metrics.c)
