@@ -33,13 +33,6 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-
-    nanosleep(&ts, NULL);
-}
-
 static int config_copy_one(const char *key, const char *value, void *userdata)
 {
     return config_set(userdata, key, value);
@@ -217,40 +210,47 @@ static void job_free(struct worker_job *job)
     free(job);
 }
 
-/* Commits every partition whose commit point moved. */
+/* Commits every partition whose commit point moved. A failure is retried
+ * on later turns of the loop with a growing backoff, so that a rebalance
+ * never blocks the loop; after WORKER_COMMIT_TRIES_MAX failures in a row
+ * the points are given up on. */
 static void worker_commit(struct worker *w)
 {
+    _cleanup_(rd_kafka_topic_partition_list_destroyp) rd_kafka_topic_partition_list_t *l = NULL;
     struct offsets_commit pending[64];
-    char err[WORKER_ERR_MAX];
+    rd_kafka_resp_err_t kerr;
+    int64_t backoff;
     size_t n;
 
+    if (mono_ms() < w->commit_retry_at)
+        return;
     n = offsets_pending(w->offsets, pending, ELEMENTSOF(pending));
     if (n == 0)
         return;
-    for (long backoff = WORKER_RETRY_FIRST_MS, i = 0; i < WORKER_COMMIT_TRIES_MAX; i++) {
-        _cleanup_(rd_kafka_topic_partition_list_destroyp) rd_kafka_topic_partition_list_t *l =
-            rd_kafka_topic_partition_list_new((int)n);
-        rd_kafka_resp_err_t kerr;
-
-        if (!l)
-            return;
+    l = rd_kafka_topic_partition_list_new((int)n);
+    if (!l)
+        return;
+    for (size_t k = 0; k < n; k++)
+        rd_kafka_topic_partition_list_add(l, w->topic_node, pending[k].partition)->offset =
+            pending[k].offset;
+    kerr = rd_kafka_commit(w->consumer, l, 0);
+    if (kerr == RD_KAFKA_RESP_ERR_NO_ERROR || ++w->commit_failures >= WORKER_COMMIT_TRIES_MAX) {
+        if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR)
+            log_error("Cannot commit the offsets of %s; the results are written and the "
+                      "requests may be delivered again (the journal answers them): %s",
+                      w->topic_node, rd_kafka_err2str(kerr));
         for (size_t k = 0; k < n; k++)
-            rd_kafka_topic_partition_list_add(l, w->topic_node, pending[k].partition)->offset =
-                pending[k].offset;
-        kerr = rd_kafka_commit(w->consumer, l, 0);
-        if (kerr == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            for (size_t k = 0; k < n; k++)
-                offsets_committed(w->offsets, pending[k].partition, pending[k].offset);
-            return;
-        }
-        snprintf(err, sizeof(err), "%s", rd_kafka_err2str(kerr));
-        if (kerr == RD_KAFKA_RESP_ERR__NO_OFFSET)
-            return;
-        sleep_ms(backoff);
-        backoff = backoff * 2 > WORKER_RETRY_MAX_MS ? WORKER_RETRY_MAX_MS : backoff * 2;
+            offsets_committed(w->offsets, pending[k].partition, pending[k].offset);
+        w->commit_failures = 0;
+        w->commit_retry_at = 0;
+        return;
     }
-    log_error("Cannot commit the offsets of %s; the results are written and the requests may "
-              "be delivered again (the journal answers them): %s", w->topic_node, err);
+    backoff = (int64_t)WORKER_RETRY_FIRST_MS << (w->commit_failures - 1);
+    if (backoff > WORKER_RETRY_MAX_MS)
+        backoff = WORKER_RETRY_MAX_MS;
+    w->commit_retry_at = mono_ms() + backoff;
+    log_warning("Cannot commit the offsets of %s, retrying in %lld ms: %s", w->topic_node,
+                (long long)backoff, rd_kafka_err2str(kerr));
 }
 
 /* Takes finished jobs back from the pool and records their offsets. */
@@ -326,6 +326,7 @@ static void worker_drain(struct worker *w)
         log_info("Finishing %zu requests in flight before stopping.", worker_pool_size(w->pool));
     while (worker_pool_size(w->pool) > 0 && mono_ms() < deadline)
         worker_reap(w, 100);
+    w->commit_retry_at = 0;
     worker_reap(w, 0);
 }
 

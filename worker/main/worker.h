@@ -63,6 +63,8 @@ struct worker {
     struct worker_conn conns[POOL_THREADS_MAX];
     size_t n_conns;
     bool paused;
+    int commit_failures;
+    int64_t commit_retry_at; /* CLOCK_MONOTONIC ms; 0 = now */
     volatile sig_atomic_t *stop;
     atomic_bool fatal;
     /* Ids running now, so that a second delivery of an id on another key
