@@ -53,8 +53,13 @@ static void kafka_producer_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, 
 {
     struct kafka_delivery *d = msg->_private;
 
-    if (!d)
+    if (!d) {
+        /* Sent with kafka_produce_async(): nobody waits, so say it here. */
+        if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR)
+            log_warning("A message to %s was not delivered: %s", rd_kafka_topic_name(msg->rkt),
+                        rd_kafka_err2str(msg->err));
         return;
+    }
     pthread_mutex_lock(&d->lock);
     d->done = true;
     d->kerr = msg->err;
@@ -229,5 +234,21 @@ int kafka_produce_sync(struct kafka_producer *producer, const char *topic, const
                      topic, timeout_ms);
         return -ETIMEDOUT;
     }
+    return kafka_error(kerr, topic, err, errlen);
+}
+
+int kafka_produce_async(struct kafka_producer *producer, const char *topic, const char *key,
+                        const void *value, size_t len, char *err, size_t errlen)
+{
+    rd_kafka_resp_err_t kerr;
+
+    if (!producer || !topic || (!value && len > 0))
+        return -EINVAL;
+
+    kerr = rd_kafka_producev(producer->rk, RD_KAFKA_V_TOPIC(topic),
+                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                             RD_KAFKA_V_KEY((void *)key, key ? strlen(key) : 0),
+                             RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_OPAQUE(NULL),
+                             RD_KAFKA_V_END);
     return kafka_error(kerr, topic, err, errlen);
 }

@@ -44,3 +44,10 @@ rd_kafka_t *kafka_producer_handle(struct kafka_producer *producer);
  * written: callers resend, and consumers de-duplicate by request id. */
 int kafka_produce_sync(struct kafka_producer *producer, const char *topic, const char *key,
                        const void *value, size_t len, int timeout_ms, char *err, size_t errlen);
+
+/* Queues one message and returns at once: for messages nobody waits for,
+ * like heartbeats, whose loss the next one repairs. 0 when queued, else
+ * -errno (a full queue is -ENOBUFS) with the reason in err. A failed
+ * delivery is logged by the delivery thread. */
+int kafka_produce_async(struct kafka_producer *producer, const char *topic, const char *key,
+                        const void *value, size_t len, char *err, size_t errlen);

@@ -10,6 +10,8 @@
 #include "shared/kafka/dlq.h"
 #include "shared/msg/message.h"
 #include "worker/journal/recover.h"
+#include "worker/main/events.h"
+#include "worker/main/node.h"
 #include "worker/main/worker.h"
 #include "worker/ops/registry.h"
 
@@ -165,6 +167,7 @@ static char *job_outcome(struct worker *w, size_t thread, const struct request *
         goto encode;
     }
     if (e.state == JOURNAL_FINISHED) {
+        metric_add(w->m_replays, NULL, 1);
         out = job_replay(&e, ctx);
         journal_entry_done(&e);
         return out;
@@ -204,6 +207,7 @@ finish:
     if (r < 0)
         log_emit(LOG_ERR, r, ctx, "Cannot record the result in the node journal; a "
                  "redelivery of this id will be resolved from libvirt's state.");
+    worker_node_count(w, req, res);
     log_emit(res->success ? LOG_INFO : LOG_WARNING, 0, ctx,
              "The request finished in %lld ms with %s: %s",
              (long long)(res->finished_ms - res->started_ms), res->reason, res->message);
@@ -238,6 +242,7 @@ static int job_message(struct worker *w, size_t thread, const rd_kafka_message_t
     _cleanup_free_ char *out = NULL, *key = NULL;
     char err[JOB_ERR_MAX], resource[MESSAGE_NAME_MAX * 2 + 64];
     struct log_ctx ctx = {.node = w->node};
+    const cJSON *domain;
     int r = -EMSGSIZE;
 
     if (msg->len > MESSAGE_MAX_BYTES)
@@ -258,7 +263,15 @@ static int job_message(struct worker *w, size_t thread, const rd_kafka_message_t
     if (!key)
         return -ENOMEM;
     job_id_enter(w, thread, req->id);
+    domain = cJSON_GetObjectItemCaseSensitive(req->params, "domain");
+    /* libvirt's events about what this request does are not news. */
+    worker_events_busy(w, req->name, true);
+    if (cJSON_IsString(domain))
+        worker_events_busy(w, domain->valuestring, true);
     out = job_outcome(w, thread, req, key, &ctx);
+    worker_events_busy(w, req->name, false);
+    if (cJSON_IsString(domain))
+        worker_events_busy(w, domain->valuestring, false);
     job_id_leave(w, thread);
     if (!out)
         return -ENOMEM;

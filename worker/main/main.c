@@ -8,6 +8,7 @@
 
 #include "shared/core/config.h"
 #include "shared/core/log.h"
+#include "worker/main/events.h"
 #include "worker/main/worker.h"
 #include "worker/ops/ops.h"
 #include "worker/ops/ops-storage.h"
@@ -144,6 +145,8 @@ static int main_run(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     worker_conn_setup();
+    if (worker_events_setup() < 0)
+        return log_error_errno(-EIO, "Cannot start libvirt's event loop.");
 
     r = worker_open(&w, cfg, err, sizeof(err));
     if (r < 0) {

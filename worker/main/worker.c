@@ -9,6 +9,8 @@
 #include "shared/kafka/cleanup.h"
 #include "shared/kafka/consumer.h"
 #include "shared/kafka/topic.h"
+#include "worker/main/events.h"
+#include "worker/main/node.h"
 #include "worker/main/worker.h"
 
 #define WORKER_ERR_MAX 1024
@@ -147,7 +149,10 @@ int worker_open(struct worker *w, const struct config *cfg, char *err, size_t er
                  w->node);
         return r;
     }
-    snprintf(group, sizeof(group), "vmrelay-worker-%s", w->node);
+    /* The prefix is part of the group so that two vmrelay installations
+     * sharing a broker never share a group; with the default prefix this is
+     * "vmrelay-worker-<node>". */
+    snprintf(group, sizeof(group), "%s-worker-%s", prefix, w->node);
 
     /* The journal first: a second worker on the same node stops here,
      * before it joins the group and takes partitions from the first. */
@@ -170,6 +175,12 @@ int worker_open(struct worker *w, const struct config *cfg, char *err, size_t er
     r = consumer_open(w, cfg, config_get(cfg, "worker.group", group), err, errlen);
     if (r < 0)
         return r;
+    r = worker_node_open(w, cfg, err, errlen);
+    if (r < 0)
+        return r;
+    r = worker_events_start(w, err, errlen);
+    if (r < 0)
+        return r;
     r = worker_pool_new(w->concurrency, worker_job_run, w, &w->pool);
     if (r < 0)
         snprintf(err, errlen, "cannot start %zu threads", w->concurrency);
@@ -187,6 +198,8 @@ void worker_close(struct worker *w)
                   "on the next start.");
         return;
     }
+    worker_events_stop(w);
+    worker_node_close(w);
     kafka_consumer_free(w->consumer);
     kafka_producer_free(w->producer);
     for (size_t i = 0; i < w->n_conns; i++)
@@ -344,6 +357,7 @@ int worker_run(struct worker *w, volatile sig_atomic_t *stop)
         int r;
 
         worker_reap(w, 0);
+        worker_node_tick(w);
         busy = worker_pool_size(w->pool);
         if (busy >= WORKER_IN_FLIGHT_MAX)
             worker_pause(w, true);
@@ -371,6 +385,7 @@ int worker_run(struct worker *w, volatile sig_atomic_t *stop)
         }
     }
     log_info("Worker for node %s is stopping.", w->node);
+    worker_node_stopping(w);
     worker_drain(w);
     return atomic_load(&w->fatal) ? -ENOMEM : 0;
 }

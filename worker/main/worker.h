@@ -18,7 +18,11 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <cjson/cJSON.h>
+
 #include "shared/kafka/producer.h"
+#include "shared/metrics/http.h"
+#include "shared/metrics/metrics.h"
 #include "worker/journal/journal.h"
 #include "worker/main/conn.h"
 #include "worker/main/offsets.h"
@@ -47,6 +51,7 @@
 #define WORKER_PRUNE_INTERVAL_MS (10 * 60 * 1000)
 
 struct config;
+struct worker_events;
 
 struct worker {
     const struct config *cfg;
@@ -72,6 +77,19 @@ struct worker {
     pthread_mutex_t ids_lock;
     pthread_cond_t ids_changed;
     const char *running_ids[POOL_THREADS_MAX];
+
+    /* events.c: libvirt events published for mirroring. */
+    struct worker_events *events;
+
+    /* node.c: heartbeats, systemd, metrics. */
+    char *topic_heartbeats;
+    cJSON *labels;
+    int64_t heartbeat_interval_ms, next_heartbeat, next_status, watchdog_ms, next_watchdog;
+    bool ready_sent;
+    struct metrics *metrics;
+    struct metrics_http *http;
+    struct metric *m_requests, *m_duration, *m_dispatch, *m_replays, *m_in_flight, *m_lag,
+        *m_journal;
 };
 
 /* Opens the journal (taking its lock), Kafka (consumer in the group,
