@@ -26,6 +26,16 @@ int kafka_consumer_new(const struct config *cfg, const char *group, rd_kafka_t *
         if (r < 0)
             return r;
     }
+    /* A consumer that subscribes to a topic nobody has written yet learns
+     * of it only at a metadata refresh, by default five minutes later: a
+     * status writer started before the first worker would sit idle that
+     * long. Subscriptions are a few topics, so a refresh is cheap. */
+    if (!config_get(cfg, KAFKA_CONF_PREFIX "topic.metadata.refresh.interval.ms", NULL)) {
+        r = kafka_conf_set(conf, "topic.metadata.refresh.interval.ms",
+                           KAFKA_CONSUMER_REFRESH_MS_DEFAULT, err, errlen);
+        if (r < 0)
+            return r;
+    }
     r = kafka_conf_set(conf, "group.id", group, err, errlen);
     if (r < 0)
         return r;

@@ -4,7 +4,8 @@
  * offset only after the outcome it owes is durably written, with
  * kafka_consumer_commit(). A group with no committed offset starts at the
  * earliest message unless "kafka.auto.offset.reset" says otherwise, so
- * requests queued before the first start are not skipped.
+ * requests queued before the first start are not skipped. Topic metadata
+ * is refreshed every 10 s, so a subscribed topic created later is found.
  *
  * Threads: a consumer belongs to one thread at a time; every function on
  * it is called from that thread. Different consumers are independent. */
@@ -21,6 +22,9 @@ struct config;
 
 /* Topics one consumer may subscribe to at once. */
 #define KAFKA_CONSUMER_TOPICS_MAX 64
+/* How often a consumer looks for topics it subscribed to that did not
+ * exist yet, unless "kafka.topic.metadata.refresh.interval.ms" says. */
+#define KAFKA_CONSUMER_REFRESH_MS_DEFAULT "10000"
 /* How long kafka_consumer_free() lets the group hear that we leave. */
 #define KAFKA_CONSUMER_CLOSE_MS 10000
 
