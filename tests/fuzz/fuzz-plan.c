@@ -51,6 +51,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!patch || !text)
             abort();
         break;
+    case PLAN_SCHEDULE:
+        /* Only a VirtualMachine is created by scheduling, and its request
+         * is built once the node is written, never before. */
+        if (plan->req || strcmp(kind, "VirtualMachine") != 0 || !plan->operation)
+            abort();
+        break;
     default:
         abort();
     }
