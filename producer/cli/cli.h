@@ -43,3 +43,5 @@ long long cli_mono_ms(void);
 
 int cli_submit(int argc, char **argv);
 int cli_demo(int argc, char **argv);
+int cli_fleet(int argc, char **argv);
+int cli_dlq(int argc, char **argv);

@@ -10,6 +10,9 @@ static void main_usage(FILE *f)
     fprintf(f, "Usage: " CLI_PROGRAM " COMMAND [OPTIONS]\n"
                "Commands:\n"
                "  submit   publish one lifecycle request to a node (and wait for its result)\n"
+               "  fleet    show every node's latest heartbeat: live, draining or lost, capacity\n"
+               "           and load\n"
+               "  dlq      list the dead-letter topic, or replay one of its records\n"
                "  demo     run broker, API server, workers, bridge and status writer, and\n"
                "           drive sample VirtualMachines through their lifecycle\n"
                "Run '" CLI_PROGRAM " COMMAND --help' for the options of a command.\n");
@@ -24,6 +27,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "submit") == 0)
         return cli_submit(argc - 1, argv + 1);
+    if (strcmp(argv[1], "fleet") == 0)
+        return cli_fleet(argc - 1, argv + 1);
+    if (strcmp(argv[1], "dlq") == 0)
+        return cli_dlq(argc - 1, argv + 1);
     if (strcmp(argv[1], "demo") == 0)
         return cli_demo(argc - 1, argv + 1);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {

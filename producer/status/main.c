@@ -142,7 +142,8 @@ static int send_to_dlq(struct status_writer *sw, const rd_kafka_message_t *msg, 
 {
     struct dlq_origin origin = {
         .topic = rd_kafka_topic_name(msg->rkt), .partition = msg->partition,
-        .offset = msg->offset, .node = NULL,
+        .offset = msg->offset, .node = NULL, .key = msg->key, .key_len = msg->key_len,
+        .source = "vmrelay-status",
     };
     _cleanup_free_ char *record = dlq_record_encode(&origin, why, msg->payload, msg->len);
     char err[512] = "";
