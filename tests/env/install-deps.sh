@@ -12,6 +12,7 @@ packages=(
 	kcat valgrind clang libclang-rt-14-dev
 	maven default-jre-headless
 	python3 systemd
+	openvswitch-common ovn-common ovn-central
 )
 
 missing=()
@@ -29,4 +30,11 @@ fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# ovn-central ships ovsdb-server units; tests run their own ovsdb-server
+# (tests/env/ovn.sh), so no service may start during the install.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get install -y -qq --no-install-recommends "${missing[@]}"

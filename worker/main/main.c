@@ -11,6 +11,7 @@
 #include "worker/main/events.h"
 #include "worker/main/worker.h"
 #include "worker/ops/ops.h"
+#include "worker/ops/ops-network.h"
 #include "worker/ops/ops-storage.h"
 
 #define MAIN_ERR_MAX 1024
@@ -138,6 +139,11 @@ static int main_run(int argc, char **argv)
                           config_get(cfg, "worker.storage-dir", NULL));
     if (ops_paths_set_roots(config_get(cfg, "paths.roots", NULL)) < 0)
         return log_error_errno(-E2BIG, "Key paths.roots holds more than 16 roots.");
+    r = ops_network_configure(config_get(cfg, "worker.switch-backend", NULL),
+                              config_get(cfg, "worker.ovn-nb", NULL),
+                              config_get(cfg, "worker.switch-forward", NULL), err, sizeof(err));
+    if (r < 0)
+        return log_error_errno(r, "%s", err);
 
     /* No SA_RESTART: a stop must interrupt a poll or a backoff sleep. */
     sigemptyset(&sa.sa_mask);

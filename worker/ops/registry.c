@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "worker/ops/ops-network.h"
 #include "worker/ops/params.h"
 #include "worker/ops/registry.h"
 #include "worker/ops/virtinstall.h"
@@ -67,6 +68,7 @@ static const struct ops_table *const tables[] = {
     &ops_disk_table,
     &ops_diskimage_table,
     &ops_image_table,
+    &ops_network_table,
 };
 
 const struct ops_entry *ops_registry_lookup(const char *kind, const char *operation)
