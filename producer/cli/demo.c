@@ -245,8 +245,10 @@ static int demo_programs(struct demo *d)
 
     snprintf(prog, sizeof(prog), "%s/../../worker/main/vmrelay-worker", d->bindir);
     for (long i = 1; i <= d->args.nodes; i++) {
+        /* The workers check paths against the same roots as the bridge. */
         char *argv[] = {prog, "--node", node, "--libvirt-uri", "test:///default", "--brokers",
-                        (char *)brokers, common[0], common[1], common[2], common[3], NULL};
+                        (char *)brokers, "--set", d->roots, common[0], common[1], common[2],
+                        common[3], NULL};
 
         snprintf(node, sizeof(node), "demo-node-%ld", i);
         snprintf(name, sizeof(name), "worker-%s", node);

@@ -116,6 +116,9 @@ static void job_execute(struct worker *w, struct worker_conn *wc, const struct r
     if (fresh && strcmp(req->node, w->node) != 0)
         (void)ops_fail_virtctl(res, "The request is for node %s but reached node %s.",
                                req->node, w->node);
+    else if (fresh && validate_request(catalog_get(), req->kind, req->name, req->operation,
+                                       req->params, &w->vopts, err, sizeof(err)) < 0)
+        (void)ops_fail_virtctl(res, "%s", err);
     else if (fresh && req->deadline_ms > 0 && res->started_ms > req->deadline_ms)
         (void)ops_fail_virtctl(res, "The request expired %lld ms before it could run.",
                                (long long)(res->started_ms - req->deadline_ms));

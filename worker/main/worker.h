@@ -23,6 +23,7 @@
 #include "shared/kafka/producer.h"
 #include "shared/metrics/http.h"
 #include "shared/metrics/metrics.h"
+#include "shared/msg/validate.h"
 #include "worker/journal/journal.h"
 #include "worker/main/conn.h"
 #include "worker/main/offsets.h"
@@ -77,6 +78,10 @@ struct worker {
     pthread_mutex_t ids_lock;
     pthread_cond_t ids_changed;
     const char *running_ids[POOL_THREADS_MAX];
+
+    /* The catalogue's rules, applied to every new request: publishers
+     * other than the bridge reach the worker without its checks. */
+    struct validate_opts vopts;
 
     /* events.c: libvirt events published for mirroring. */
     struct worker_events *events;
