@@ -1,4 +1,7 @@
-/* createAndStartVMFromISO: virt-install prints the XML, libvirt runs it. */
+/* createAndStartVMFromISO and createAndStartVMFromImage: virt-install
+ * prints the XML, libvirt runs it. From an image the first disk is booted
+ * as it is (virt-install --import): it is the disk a createDiskFromDiskImage
+ * or cloneDisk made from the template, so no installation phase runs. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,7 +74,8 @@ static int create_apply_bandwidth(const cJSON *params, char **install, char **fi
     return 0;
 }
 
-int ops_create_from_iso(virConnectPtr conn, const struct request *req, struct result *res)
+static int create_vm(virConnectPtr conn, const struct request *req, enum virtinstall_mode mode,
+                     struct result *res)
 {
     _cleanup_(virtinstall_argv_freep) struct virtinstall_argv *args = NULL;
     _cleanup_(virDomainFreep) virDomainPtr dom = NULL;
@@ -88,9 +92,9 @@ int ops_create_from_iso(virConnectPtr conn, const struct request *req, struct re
     uri = virConnectGetURI(conn);
     if (!uri)
         return ops_fail_libvirt(res, "Cannot read the libvirt URI for virt-install");
-    r = virtinstall_argv_build(uri, req->name, req->params, &args, err, sizeof(err));
+    r = virtinstall_argv_build(uri, req->name, req->params, mode, &args, err, sizeof(err));
     if (r == -EINVAL)
-        return ops_fail_virtctl(res, "createAndStartVMFromISO: %s.", err);
+        return ops_fail_virtctl(res, "%s: %s.", req->operation, err);
     if (r < 0)
         return ops_fail_exception(res, r, "Cannot build the virt-install command.");
 
@@ -118,4 +122,14 @@ int ops_create_from_iso(virConnectPtr conn, const struct request *req, struct re
         virDomainSetAutostart(dom, 1) < 0)
         return ops_fail_libvirt(res, "The VM started but autostart cannot be set");
     return 0;
+}
+
+int ops_create_from_iso(virConnectPtr conn, const struct request *req, struct result *res)
+{
+    return create_vm(conn, req, VIRTINSTALL_INSTALL, res);
+}
+
+int ops_create_from_image(virConnectPtr conn, const struct request *req, struct result *res)
+{
+    return create_vm(conn, req, VIRTINSTALL_IMPORT, res);
 }

@@ -71,6 +71,7 @@ int ops_resize_ram(virConnectPtr conn, const struct request *req, struct result 
 int ops_change_cpu(virConnectPtr conn, const struct request *req, struct result *res);
 int ops_delete_vm(virConnectPtr conn, const struct request *req, struct result *res);
 int ops_create_from_iso(virConnectPtr conn, const struct request *req, struct result *res);
+int ops_create_from_image(virConnectPtr conn, const struct request *req, struct result *res);
 
 /* Which virt-install createAndStartVMFromISO runs (NULL: VIRTINSTALL_PATH).
  * Call from main before the first request. */

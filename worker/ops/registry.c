@@ -35,6 +35,8 @@ static const char *const migrate_fields[] = {
 
 static const struct ops_entry vm_entries[] = {
     {"VirtualMachine", "createAndStartVMFromISO", ops_create_from_iso, virtinstall_fields, true},
+    {"VirtualMachine", "createAndStartVMFromImage", ops_create_from_image, virtinstall_fields,
+     true},
     {"VirtualMachine", "startVM", ops_start_vm, no_fields, true},
     {"VirtualMachine", "stopVM", ops_stop_vm, no_fields, true},
     {"VirtualMachine", "stopVMForce", ops_stop_vm_force, no_fields, true},

@@ -226,11 +226,32 @@ static int push_field(struct virtinstall_argv *args, const cJSON *item, char *er
     return r;
 }
 
+/* An import boots its first disk: the installation medium of the API's
+ * cdrom field is attached as a CD-ROM drive instead. */
+static int push_import_cdrom(struct virtinstall_argv *args, const cJSON *item, char *err,
+                             size_t errlen)
+{
+    char disk[VIRTINSTALL_VALUE_MAX];
+    int n;
+
+    if (!cJSON_IsString(item) || !item->valuestring[0]) {
+        snprintf(err, errlen, "field 'cdrom' must be a non-empty string");
+        return -EINVAL;
+    }
+    n = snprintf(disk, sizeof(disk), "%s,device=cdrom,readonly=on", item->valuestring);
+    if (n < 0 || (size_t)n >= sizeof(disk)) {
+        snprintf(err, errlen, "field 'cdrom' is longer than %d bytes", VIRTINSTALL_VALUE_MAX - 64);
+        return -EINVAL;
+    }
+    return argv_push_option(args, "disk", disk);
+}
+
 int virtinstall_argv_build(const char *uri, const char *name, const cJSON *params,
-                           struct virtinstall_argv **ret_argv, char *err, size_t errlen)
+                           enum virtinstall_mode mode, struct virtinstall_argv **ret_argv,
+                           char *err, size_t errlen)
 {
     _cleanup_(virtinstall_argv_freep) struct virtinstall_argv *args = NULL;
-    const cJSON *item;
+    const cJSON *item, *cdrom = NULL;
     int r;
 
     args = calloc(1, sizeof(*args));
@@ -253,14 +274,26 @@ int virtinstall_argv_build(const char *uri, const char *name, const cJSON *param
          * a console anyway, so it is always passed. */
         if (strcmp(item->string, "noautoconsole") == 0)
             continue;
+        /* After every disk of the disk field, which holds the boot disk. */
+        if (mode == VIRTINSTALL_IMPORT && strcmp(item->string, "cdrom") == 0) {
+            cdrom = item;
+            continue;
+        }
         r = push_field(args, item, err, errlen);
+        if (r < 0)
+            return r;
+    }
+    if (cdrom) {
+        r = push_import_cdrom(args, cdrom, err, errlen);
         if (r < 0)
             return r;
     }
 
     /* Both phases' XML (install and final), and nothing created by
      * virt-install itself: the worker defines and starts through the API. */
-    r = argv_push(args, "--noautoconsole");
+    r = mode == VIRTINSTALL_IMPORT ? argv_push(args, "--import") : 0;
+    if (r >= 0)
+        r = argv_push(args, "--noautoconsole");
     if (r >= 0)
         r = argv_push(args, "--print-xml");
     if (r >= 0)

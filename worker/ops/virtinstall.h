@@ -36,10 +36,19 @@ struct virtinstall_argv {
  * API document's table and of its CreateAndStartVMFromISO model. */
 extern const char *const virtinstall_fields[];
 
+enum virtinstall_mode {
+    VIRTINSTALL_INSTALL, /* createAndStartVMFromISO: install from the media */
+    VIRTINSTALL_IMPORT,  /* createAndStartVMFromImage: boot the first disk as it is */
+};
+
 /* Builds the argument vector for the VM name on uri from params. err names
- * the field that cannot be turned into an option. */
+ * the field that cannot be turned into an option. In VIRTINSTALL_IMPORT
+ * mode the first --disk is the boot disk (virt-install --import), and a
+ * cdrom field becomes one more disk with device=cdrom, since an import has
+ * no installation medium. */
 int virtinstall_argv_build(const char *uri, const char *name, const cJSON *params,
-                           struct virtinstall_argv **ret_argv, char *err, size_t errlen);
+                           enum virtinstall_mode mode, struct virtinstall_argv **ret_argv,
+                           char *err, size_t errlen);
 void virtinstall_argv_free(struct virtinstall_argv *args);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct virtinstall_argv *, virtinstall_argv_free);
 

@@ -14,7 +14,7 @@ static int build(const char *text, struct virtinstall_argv **ret, char *err, siz
 
     if (!p)
         test_abort("bad JSON in the test: %s", text);
-    r = virtinstall_argv_build("test:///default", "vm1", p, ret, err, errlen);
+    r = virtinstall_argv_build("test:///default", "vm1", p, VIRTINSTALL_INSTALL, ret, err, errlen);
     cJSON_Delete(p);
     return r;
 }
@@ -147,8 +147,40 @@ static void test_run(void)
     CHECK(strstr(err, "/nonexistent/virt-install") != NULL);
 }
 
+/* createAndStartVMFromImage: --import, and the medium as a CD-ROM disk. */
+static void test_import(void)
+{
+    cJSON *p = cJSON_Parse("{\"memory\":\"512\",\"vcpus\":\"1\","
+                           "\"cdrom\":\"/var/lib/libvirt/iso/tools.iso\","
+                           "\"disk\":\"/var/lib/libvirt/images/boot0001.qcow2\","
+                           "\"noautoconsole\":true}");
+    _cleanup_(virtinstall_argv_freep) struct virtinstall_argv *a = NULL, *b = NULL;
+    char err[256] = "";
+
+    CHECK_INT(virtinstall_argv_build("test:///default", "vm1", p, VIRTINSTALL_IMPORT, &a, err,
+                                     sizeof(err)), 0);
+    CHECK_INT(virtinstall_argv_build("test:///default", "vm1", p, VIRTINSTALL_INSTALL, &b, err,
+                                     sizeof(err)), 0);
+    cJSON_Delete(p);
+    if (!a || !b)
+        return;
+    CHECK_INT(count(a, "--import"), 1);
+    CHECK_INT(count(a, "--disk=/var/lib/libvirt/images/boot0001.qcow2"), 1);
+    CHECK_INT(count(a, "--disk=/var/lib/libvirt/iso/tools.iso,device=cdrom,readonly=on"), 1);
+    CHECK_INT(count(a, "--cdrom=/var/lib/libvirt/iso/tools.iso"), 0);
+    /* The boot disk comes first, as virt-install boots the first disk. */
+    for (size_t i = 0; i < a->n; i++)
+        if (strncmp(a->argv[i], "--disk=", 7) == 0) {
+            CHECK_STR(a->argv[i], "--disk=/var/lib/libvirt/images/boot0001.qcow2");
+            break;
+        }
+    CHECK_INT(count(b, "--import"), 0);
+    CHECK_INT(count(b, "--cdrom=/var/lib/libvirt/iso/tools.iso"), 1);
+}
+
 int main(void)
 {
+    test_import();
     test_document_example();
     test_network();
     test_refused();
