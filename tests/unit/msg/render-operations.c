@@ -1,5 +1,6 @@
 /* Renders docs/operations.md from the operation catalogue, so that the
  * document can never drift from what the validator enforces. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,7 +115,61 @@ static void render_constraints(FILE *f, const struct catalog *cat)
     fprintf(f, "\n");
 }
 
-char *render_operations_md(const struct catalog *cat)
+/* The tier of a ctest name is its first path part: "e2e/worker" -> e2e. */
+static void render_tiers(FILE *f, const cJSON *entries)
+{
+    const char *seen[8];
+    size_t seen_len[8], n = 0;
+    const cJSON *entry, *test;
+
+    cJSON_ArrayForEach(entry, entries)
+        cJSON_ArrayForEach(test, cJSON_GetObjectItemCaseSensitive(entry, "tests")) {
+            const char *name = cJSON_GetStringValue(test);
+            const char *slash = name ? strchr(name, '/') : NULL;
+            size_t len = slash ? (size_t)(slash - name) : 0;
+            bool dup = false;
+
+            for (size_t i = 0; i < n; i++)
+                dup |= seen_len[i] == len && strncmp(seen[i], name, len) == 0;
+            if (len == 0 || dup || n == ELEMENTSOF(seen))
+                continue;
+            seen[n] = name;
+            seen_len[n++] = len;
+            fprintf(f, "%s%.*s", n > 1 ? ", " : "", (int)len, name);
+        }
+    if (n == 0)
+        fputs("none", f);
+}
+
+static void render_coverage(FILE *f, const struct catalog *cat, const cJSON *coverage)
+{
+    fprintf(f, "## Tests\n\nWhich ctest tests carry each operation out on real peers (tier\n"
+               "`e2e`: libvirt's test driver; `real`: QEMU with the tiny guest; `fault`: with\n"
+               "a worker killed). The list is `tests/operation-coverage.json`; the unit test\n"
+               "`unit/operation-coverage` fails when a test it names does not exist or its\n"
+               "source does not run the operation.\n\n"
+               "| kind | operation | tiers | tests |\n|---|---|---|---|\n");
+    for (size_t k = 0; k < cat->n_kinds; k++)
+        for (size_t i = 0; i < cat->kinds[k].n_ops; i++) {
+            const char *name = cat->kinds[k].ops[i].name;
+            const cJSON *entries = cJSON_GetObjectItemCaseSensitive(coverage, name);
+            const cJSON *entry, *test;
+            bool first = true;
+
+            fprintf(f, "| %s | `%s` | ", cat->kinds[k].kind, name);
+            render_tiers(f, entries);
+            fputs(" | ", f);
+            cJSON_ArrayForEach(entry, entries)
+                cJSON_ArrayForEach(test, cJSON_GetObjectItemCaseSensitive(entry, "tests")) {
+                    fprintf(f, "%s`%s`", first ? "" : ", ", cJSON_GetStringValue(test));
+                    first = false;
+                }
+            fputs(" |\n", f);
+        }
+    fputs("\n", f);
+}
+
+char *render_operations_md(const struct catalog *cat, const cJSON *coverage)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -140,6 +195,7 @@ char *render_operations_md(const struct catalog *cat)
                "checks symlinks and existence.\n\n",
             cat->n_ops, cat->n_kinds);
     render_constraints(f, cat);
+    render_coverage(f, cat, coverage);
     for (size_t k = 0; k < cat->n_kinds; k++) {
         const struct catalog_kind *kind = &cat->kinds[k];
 

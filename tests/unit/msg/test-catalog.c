@@ -149,9 +149,16 @@ static char *read_all(const char *path)
 static void test_doc_in_step(const struct catalog *cat)
 {
     const char *src = getenv("VMRELAY_SOURCE_DIR");
-    _cleanup_free_ char *want = render_operations_md(cat), *have = NULL;
+    _cleanup_free_ char *want = NULL, *have = NULL, *cov_text = NULL;
+    _cleanup_(cJSON_Deletep) cJSON *coverage = NULL;
     char path[1024];
 
+    snprintf(path, sizeof(path), "%s/tests/operation-coverage.json", src ? src : ".");
+    cov_text = read_all(path);
+    coverage = cov_text ? cJSON_Parse(cov_text) : NULL;
+    if (!CHECK(cJSON_IsObject(coverage)))
+        fprintf(stderr, "  %s is missing or not a JSON object\n", path);
+    want = render_operations_md(cat, coverage);
     CHECK(want != NULL);
     if (!want)
         return;
