@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "shared/core/config.h"
 #include "shared/core/log.h"
 #include "shared/kafka/conf.h"
 #include "shared/kafka/error.h"
@@ -107,6 +108,15 @@ int kafka_producer_new(const struct config *cfg, struct kafka_producer **ret_pro
     r = kafka_conf_set(conf, "acks", "all", err, errlen);
     if (r < 0)
         return r;
+    /* Every send waits for its report, so librdkafka's 5 ms linger (its
+     * default since 2.0) would be added to each request at every hop.
+     * Messages queued while one batch is in flight still share the next. */
+    if (!config_get(cfg, KAFKA_CONF_PREFIX "linger.ms", NULL) &&
+        !config_get(cfg, KAFKA_CONF_PREFIX "queue.buffering.max.ms", NULL)) {
+        r = kafka_conf_set(conf, "linger.ms", KAFKA_PRODUCER_LINGER_MS_DEFAULT, err, errlen);
+        if (r < 0)
+            return r;
+    }
     rd_kafka_conf_set_dr_msg_cb(conf, kafka_producer_dr_cb);
     rd_kafka_conf_set_error_cb(conf, kafka_producer_error_cb);
 

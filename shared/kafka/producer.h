@@ -19,6 +19,8 @@
 struct config;
 struct kafka_producer;
 
+/* linger.ms unless "kafka.linger.ms" says otherwise (docs/configuration.md). */
+#define KAFKA_PRODUCER_LINGER_MS_DEFAULT "0"
 /* How long kafka_producer_free() waits for queued messages to leave. */
 #define KAFKA_PRODUCER_FLUSH_MS 10000
 
