@@ -6,6 +6,7 @@ requests for. Every domain has 1 GiB of memory (maximum 2 GiB) and 1 of 4
 vCPUs, so resizeRAM and changeNumberOfCPU can go both ways; state is
 "running" or "shutoff".
 """
+import os
 import argparse
 import sys
 
@@ -40,6 +41,7 @@ def domain_name(node, index):
 
 def write(path, node, domains, state="running"):
     runstate = 1 if state == "running" else 5
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
         f.write(HEAD.format(memory=16777216 * max(1, domains // 8)))
         for i in range(domains):

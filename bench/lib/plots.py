@@ -23,8 +23,9 @@ def plot_all(results, outdir):
     import matplotlib.pyplot as plt
 
     made = []
-    sweep = results.get("worker_sweep")
-    e2e = results.get("e2e")
+    # A benchmark that failed leaves only its error: nothing to plot.
+    sweep = results.get("worker_sweep") if "steps" in results.get("worker_sweep", {}) else None
+    e2e = results.get("e2e") if "steps" in results.get("e2e", {}) else None
 
     # Throughput against offered load.
     fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -73,7 +74,7 @@ def plot_all(results, outdir):
     made.append(path)
 
     cg = results.get("callgrind")
-    if cg:
+    if cg and "stages" in cg:
         fig, ax = plt.subplots(figsize=(7, 4))
         stages = sorted(cg["stages"].items(), key=lambda kv: -kv[1])
         ax.barh([k for k, _ in stages], [v / 1000 for _, v in stages])
