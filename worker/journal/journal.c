@@ -17,14 +17,61 @@
  * checkpoint at most; waiting this long beats failing a request. */
 #define JOURNAL_BUSY_TIMEOUT_MS 5000
 
+/* The statements of every request, prepared once: preparing them anew
+ * cost about as much as running them (callgrind, docs/benchmarks.md). */
+enum journal_stmt_id {
+    JOURNAL_STMT_LOOKUP,
+    JOURNAL_STMT_START,
+    JOURNAL_STMT_FINISH,
+    JOURNAL_STMT_N,
+};
+
+static const char *const journal_stmt_sql[JOURNAL_STMT_N] = {
+    [JOURNAL_STMT_LOOKUP] = "SELECT attempt, started_ms, finished_ms, result FROM requests "
+                            "WHERE id = ?1",
+    /* A finished record is never replaced: the caller replays it instead. */
+    [JOURNAL_STMT_START] = "INSERT INTO requests (id, kind, namespace, name, operation, "
+                           "ordering_key, started_ms, attempt) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                           "ON CONFLICT(id) DO UPDATE SET started_ms = excluded.started_ms, "
+                           "attempt = excluded.attempt WHERE result IS NULL",
+    [JOURNAL_STMT_FINISH] = "UPDATE requests SET finished_ms = ?2, result = ?3 WHERE id = ?1",
+};
+
 struct journal {
     pthread_mutex_t lock;
     sqlite3 *db;
+    sqlite3_stmt *stmts[JOURNAL_STMT_N];
     int lock_fd;
     char *path;
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(sqlite3_stmt *, sqlite3_finalize);
+
+static int journal_errno(int rc);
+
+/* Readies a cached statement for its next use; for _cleanup_. */
+static void journal_stmt_resetp(sqlite3_stmt **st)
+{
+    if (*st) {
+        sqlite3_reset(*st);
+        sqlite3_clear_bindings(*st);
+    }
+}
+
+/* The cached statement, prepared on first use. Called with j->lock held. */
+static int journal_stmt(struct journal *j, enum journal_stmt_id id, sqlite3_stmt **ret_st)
+{
+    if (!j->stmts[id]) {
+        int rc = sqlite3_prepare_v3(j->db, journal_stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &j->stmts[id], NULL);
+
+        if (rc != SQLITE_OK)
+            return journal_errno(rc);
+    }
+    *ret_st = j->stmts[id];
+    return 0;
+}
 
 /* SQLite's result codes to the errno vmrelay returns. */
 static int journal_errno(int rc)
@@ -180,6 +227,8 @@ void journal_close(struct journal *j)
 {
     if (!j)
         return;
+    for (size_t i = 0; i < JOURNAL_STMT_N; i++)
+        sqlite3_finalize(j->stmts[i]);
     if (j->db)
         sqlite3_close(j->db);
     if (j->lock_fd >= 0)
@@ -199,15 +248,14 @@ static char *column_strdup(sqlite3_stmt *st, int col)
 static int journal_lookup_locked(struct journal *j, const char *id,
                                  struct journal_entry *ret_entry)
 {
-    _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+    _cleanup_(journal_stmt_resetp) sqlite3_stmt *st = NULL;
     struct journal_entry e = {0};
-    int rc;
+    int rc, r;
 
-    rc = sqlite3_prepare_v2(j->db,
-                            "SELECT attempt, started_ms, finished_ms, result FROM requests "
-                            "WHERE id = ?1", -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    r = journal_stmt(j, JOURNAL_STMT_LOOKUP, &st);
+    if (r < 0)
+        return r;
+    rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
@@ -243,19 +291,12 @@ int journal_lookup(struct journal *j, const char *id, struct journal_entry *ret_
 
 static int journal_start_locked(struct journal *j, const struct journal_start *rec)
 {
-    _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
-    int rc;
+    _cleanup_(journal_stmt_resetp) sqlite3_stmt *st = NULL;
+    int rc, r;
 
-    /* A finished record is never replaced: the caller replays it instead. */
-    rc = sqlite3_prepare_v2(j->db,
-                            "INSERT INTO requests (id, kind, namespace, name, operation, "
-                            "ordering_key, started_ms, attempt) "
-                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-                            "ON CONFLICT(id) DO UPDATE SET started_ms = excluded.started_ms, "
-                            "attempt = excluded.attempt WHERE result IS NULL",
-                            -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return journal_errno(rc);
+    r = journal_stmt(j, JOURNAL_STMT_START, &st);
+    if (r < 0)
+        return r;
     sqlite3_bind_text(st, 1, rec->id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, rec->kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, rec->namespace ? rec->namespace : "default", -1, SQLITE_STATIC);
@@ -288,14 +329,12 @@ int journal_start(struct journal *j, const struct journal_start *rec)
 static int journal_finish_locked(struct journal *j, const char *id, int64_t finished_ms,
                                  const char *result)
 {
-    _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
-    int rc;
+    _cleanup_(journal_stmt_resetp) sqlite3_stmt *st = NULL;
+    int rc, r;
 
-    rc = sqlite3_prepare_v2(j->db,
-                            "UPDATE requests SET finished_ms = ?2, result = ?3 WHERE id = ?1",
-                            -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return journal_errno(rc);
+    r = journal_stmt(j, JOURNAL_STMT_FINISH, &st);
+    if (r < 0)
+        return r;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, finished_ms);
     sqlite3_bind_text(st, 3, result, -1, SQLITE_STATIC);
