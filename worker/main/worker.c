@@ -19,6 +19,11 @@
  * keeps failing (the partition moved to another member) cannot be fixed
  * by waiting, and the results it follows are already written. */
 #define WORKER_COMMIT_TRIES_MAX 8
+/* Commits are batched: a synchronous commit per request capped the worker
+ * at one coordinator round trip per request (about 400 requests/s on the
+ * embedded broker). A crash redelivers at most this much more, which the
+ * journal answers without running anything. */
+#define WORKER_COMMIT_INTERVAL_MS 100
 
 static int64_t mono_ms(void)
 {
@@ -239,7 +244,8 @@ static void job_free(struct worker_job *job)
     free(job);
 }
 
-/* Commits every partition whose commit point moved. A failure is retried
+/* Commits every partition whose commit point moved, at most every
+ * WORKER_COMMIT_INTERVAL_MS (the drain forces the last). A failure is retried
  * on later turns of the loop with a growing backoff, so that a rebalance
  * never blocks the loop; after WORKER_COMMIT_TRIES_MAX failures in a row
  * the points are given up on. */
@@ -271,7 +277,7 @@ static void worker_commit(struct worker *w)
         for (size_t k = 0; k < n; k++)
             offsets_committed(w->offsets, pending[k].partition, pending[k].offset);
         w->commit_failures = 0;
-        w->commit_retry_at = 0;
+        w->commit_retry_at = mono_ms() + WORKER_COMMIT_INTERVAL_MS;
         return;
     }
     backoff = (int64_t)WORKER_RETRY_FIRST_MS << (w->commit_failures - 1);
@@ -316,6 +322,31 @@ static void worker_pause(struct worker *w, bool pause)
         w->paused = pause;
     log_debug("%s fetching from %s with %zu requests in flight.", pause ? "Paused" : "Resumed",
               w->topic_node, offsets_in_flight(w->offsets));
+}
+
+/* Bounds the requests in flight. A full pool first just stops taking
+ * messages and waits for jobs to finish: pausing the partitions makes
+ * librdkafka drop what it has fetched ahead and fetch it again on resume,
+ * which at every turn cost more than the jobs (a drained backlog ran at a
+ * third of the rate). Only a pool that stays full, i.e. stuck jobs, is
+ * paused, so that polling goes on serving the group. Returns true when the
+ * loop must not poll now. */
+static bool worker_full(struct worker *w, size_t busy)
+{
+    if (busy < WORKER_IN_FLIGHT_MAX) {
+        w->full_since = 0;
+        if (busy <= WORKER_IN_FLIGHT_MAX / 2)
+            worker_pause(w, false);
+        return false;
+    }
+    if (w->full_since == 0)
+        w->full_since = mono_ms();
+    if (mono_ms() - w->full_since < WORKER_FULL_PAUSE_MS) {
+        worker_reap(w, WORKER_POLL_BUSY_MS);
+        return true;
+    }
+    worker_pause(w, true);
+    return false;
 }
 
 static int worker_submit(struct worker *w, rd_kafka_message_t *msg)
@@ -375,10 +406,8 @@ int worker_run(struct worker *w, volatile sig_atomic_t *stop)
         worker_reap(w, 0);
         worker_node_tick(w);
         busy = worker_pool_size(w->pool);
-        if (busy >= WORKER_IN_FLIGHT_MAX)
-            worker_pause(w, true);
-        else if (busy <= WORKER_IN_FLIGHT_MAX / 2)
-            worker_pause(w, false);
+        if (worker_full(w, busy))
+            continue;
         if (mono_ms() >= next_prune) {
             r = journal_prune(w->journal, now_ms() - w->retention_ms, w->journal_max);
             if (r > 0)

@@ -44,6 +44,8 @@
 /* Messages fetched and not yet finished; past this the partitions are
  * paused until half of them are done. */
 #define WORKER_IN_FLIGHT_MAX 256
+/* How long the pool may stay full before the partitions are paused. */
+#define WORKER_FULL_PAUSE_MS 5000
 /* Defaults and bounds of worker.concurrency and worker.drain-timeout. */
 #define WORKER_CONCURRENCY_DEFAULT 4
 #define WORKER_DRAIN_TIMEOUT_DEFAULT_S 30
@@ -70,7 +72,8 @@ struct worker {
     size_t n_conns;
     bool paused;
     int commit_failures;
-    int64_t commit_retry_at; /* CLOCK_MONOTONIC ms; 0 = now */
+    int64_t commit_retry_at; /* next commit, CLOCK_MONOTONIC ms; 0 = now */
+    int64_t full_since;      /* when the pool became full, CLOCK_MONOTONIC ms; 0 = not */
     volatile sig_atomic_t *stop;
     atomic_bool fatal;
     /* Ids running now, so that a second delivery of an id on another key
