@@ -35,6 +35,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "lib"))
@@ -95,14 +96,16 @@ class Stream:
                 "spec": {"nodeName": node, "lifecycle": lifecycle}}
 
     def call(self, fn, *args):
-        """One API call, retried while the API server is away (bounded)."""
+        """One API call, retried while the API server is away (bounded). A
+        starting server answers 404 (not JSON) until the CRDs are served
+        again; the resources of this test are never deleted."""
         deadline = time.monotonic() + 60
         while True:
             try:
                 code, body = fn(*args)
-            except OSError as e:
+            except (OSError, ValueError) as e:
                 code, body = None, str(e)
-            if code is not None and code < 500:
+            if code is not None and code < 500 and code != 404:
                 return code, body
             self.api_errors += 1
             if time.monotonic() > deadline:
@@ -190,9 +193,27 @@ class Injector:
         self.at = sorted(rng.sample(range(int(total * 0.10), int(total * 0.85)), n))
         self.injected = 0
         self.in_flight_at = []
+        self.thread = None
+
+    def busy(self):
+        return self.thread is not None and self.thread.is_alive()
 
     def due(self, done):
-        return self.injected < len(self.at) and done >= self.at[self.injected]
+        return not self.busy() and self.injected < len(self.at) and \
+            done >= self.at[self.injected]
+
+    def start(self, in_flight):
+        """A peer restart runs beside the stream, so that clients keep
+        writing (and retrying) while the peer is away; a kill is quick."""
+        if self.kind in ("kafka", "apiserver"):
+            self.thread = threading.Thread(target=self.inject, args=(in_flight,))
+            self.thread.start()
+        else:
+            self.inject(in_flight)
+
+    def join(self):
+        if self.thread:
+            self.thread.join(240)
 
     def script(self, name, cmd, extra_env=None):
         env = dict(os.environ, **(extra_env or {}))
@@ -224,6 +245,7 @@ class Injector:
             self.script("apiserver.sh", "stop")
             time.sleep(pause)
             self.script("apiserver.sh", "start", {"VMRELAY_APISERVER_KEEP_DATA": "1"})
+        log(f"fault {self.injected}/{len(self.at)}: {self.kind} back")
 
 
 def read_results(bootstrap, topic):
@@ -289,11 +311,13 @@ def main():
         deadline = start + timeout
         while s.in_flight() and time.monotonic() < deadline:
             if inj.due(s.done()):
-                inj.inject(s.in_flight())
+                inj.start(s.in_flight())
                 continue
             if s.poll() == 0:
                 time.sleep(0.1)
         elapsed = time.monotonic() - start
+        inj.join()
+        t.check(not inj.busy(), "the last peer restart finished")
 
         lost = []
         for name in s.names:
