@@ -30,6 +30,7 @@ VMRELAY_FAULT_TIMEOUT (seconds for the stream, 150).
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -411,7 +412,12 @@ def main():
               f"outcomes={s.done()} lost={len(lost)} duplicates={duplicates} "
               f"replays={replays} outcome_rewrites={rewrites} wrong={s.wrong} "
               f"api_retries={s.api_errors} seconds={elapsed:.1f}", flush=True)
-    return t.finish()
+    code = t.finish()
+    # The journals stay for a look at a failure; the program logs always.
+    if code == 0:
+        shutil.rmtree(journal_dir, ignore_errors=True)
+    shutil.rmtree(iso_root, ignore_errors=True)
+    return code
 
 
 if __name__ == "__main__":
