@@ -276,7 +276,10 @@ void bridge_retry_run(struct bridge *b, struct k8s_client *client)
                               batch[i].namespace, batch[i].name, NULL, &path) == 0 &&
             k8s_get(client, path, &obj, &err) == 0)
             bridge_handle_object(&bk, obj);
-        else if (err.http_status != 404)
+        else if (err.http_status != 404 || strcmp(err.reason, "NotFound") != 0)
+            /* Only a Status NotFound says the resource is gone: a starting
+             * API server answers a plain "404 page not found" for a kind
+             * it does not serve yet. */
             retry_add(b, batch[i].kind, batch[i].namespace, batch[i].name);
         free(batch[i].namespace);
         free(batch[i].name);

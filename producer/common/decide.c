@@ -14,6 +14,8 @@ const char *status_action_to_string(enum status_action action)
         return "skip-gone";
     case STATUS_SKIP_STALE:
         return "skip-stale";
+    case STATUS_SKIP_WRITTEN:
+        return "skip-written";
     case STATUS_DELETE:
         return "delete";
     case STATUS_PATCH:
@@ -24,7 +26,7 @@ const char *status_action_to_string(enum status_action action)
 
 enum status_action status_decide(const struct result *res, const cJSON *obj)
 {
-    const char *uid, *last_id;
+    const char *uid, *last_id, *last_phase;
 
     if (!res->has_resource)
         return STATUS_SKIP_EXTERNAL;
@@ -42,6 +44,15 @@ enum status_action status_decide(const struct result *res, const cJSON *obj)
     last_id = json_path_string(obj, "status.lastRequest.id");
     if (res->attempt > 0 && last_id && res->id && strcmp(last_id, res->id) != 0)
         return STATUS_SKIP_STALE;
+
+    /* The status patch is the last write of an outcome: a final phase for
+     * this id means the outcome is in the resource, and a redelivered result
+     * must not write the spec again (it would remove a newer spec.lifecycle
+     * the bridge has not recorded yet). */
+    last_phase = json_path_string(obj, "status.lastRequest.phase");
+    if (res->attempt > 0 && last_id && res->id && strcmp(last_id, res->id) == 0 && last_phase &&
+        (strcmp(last_phase, PHASE_SUCCEEDED) == 0 || strcmp(last_phase, PHASE_FAILED) == 0))
+        return STATUS_SKIP_WRITTEN;
 
     if (res->success && res->operation && outcome_deletes_object(res->operation))
         return STATUS_DELETE;

@@ -115,6 +115,8 @@ int kube_write_outcome(struct k8s_client *client, const struct kube_target *t,
             return -ENOENT;
         case STATUS_SKIP_STALE:
             return -ESTALE;
+        case STATUS_SKIP_WRITTEN:
+            return -EALREADY;
         case STATUS_DELETE:
             return delete_resource(client, path, obj, err);
         case STATUS_PATCH:

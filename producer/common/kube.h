@@ -37,7 +37,8 @@ int kube_object_path(const struct kube_target *t, const char *kind, const char *
  * conflict), then status patch; or deletes the resource for a successful
  * delete operation. obj may be NULL (then it is read first). Returns 0,
  * -ENOENT when the resource is gone or is another one (uid), -ESTALE when a
- * newer request replaced this one, or another -errno with err filled.
+ * newer request replaced this one, -EALREADY when the resource already
+ * records this request as finished (nothing written), or another -errno with err filled.
  * The client's thread. */
 int kube_write_outcome(struct k8s_client *client, const struct kube_target *t,
                        const struct result *res, const cJSON *obj, struct k8s_error *err);

@@ -107,7 +107,9 @@ static int handle_result(struct status_writer *sw, const struct result *res)
         metric_observe(sw->m_write, op, (double)(t1.tv_sec - t0.tv_sec) +
                                             (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     }
-    if (r == 0 || r == -ENOENT || r == -ESTALE) {
+    if (r == -EALREADY) {
+        /* Counted when it was written. */
+    } else if (r == 0 || r == -ENOENT || r == -ESTALE) {
         const char *const outcome[] = {res->kind, res->operation, res->reason};
         const char *const op[] = {res->operation};
 
@@ -130,6 +132,10 @@ static int handle_result(struct status_writer *sw, const struct result *res)
     case -ESTALE:
         log_req_notice(&ctx, "A newer request replaced this one; its outcome %s is not written.",
                        res->reason);
+        return 0;
+    case -EALREADY:
+        log_req_notice(&ctx, "The outcome %s is already in the resource; this redelivered "
+                       "result is not written again.", res->reason);
         return 0;
     default:
         log_req_warning(&ctx, "Could not write the outcome, will retry: %s",

@@ -26,6 +26,7 @@ struct scope {
     int cb_error;  /* an on_object call failed */
     unsigned long events;
     unsigned seed;
+    time_t recover_until; /* CLOCK_MONOTONIC s: short watches until then */
     pthread_t thread;
     bool started;
 };
@@ -411,6 +412,7 @@ static void *scope_run(void *userdata)
     struct scope *s = userdata;
     struct k8s_informer *informer = s->informer;
     long backoff = informer->params.backoff_initial_ms;
+    long timeout;
     int r;
 
     while (!stopping(s)) {
@@ -423,6 +425,8 @@ static void *scope_run(void *userdata)
                 break;
             if (r < 0) {
                 atomic_fetch_add(&informer->failures, 1);
+                clock_gettime(CLOCK_MONOTONIC, &t0);
+                s->recover_until = t0.tv_sec + K8S_WATCH_RECOVERY_SEC;
                 backoff_wait(s, &backoff);
                 continue;
             }
@@ -432,8 +436,15 @@ static void *scope_run(void *userdata)
         s->events = 0;
         atomic_fetch_add(&informer->watches, 1);
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        r = k8s_watch(s->client, s->path, s->rv, informer->params.label_selector,
-                      informer->params.watch_timeout_sec, on_event, s, &err);
+        /* Soon after a failure a watch may be deaf (see watch.h): keep it
+         * short, so that the next one, from the same resourceVersion, is
+         * served by the server's settled storage and misses nothing. */
+        timeout = t0.tv_sec < s->recover_until &&
+                          K8S_WATCH_TIMEOUT_RECOVERY < informer->params.watch_timeout_sec
+                      ? K8S_WATCH_TIMEOUT_RECOVERY
+                      : informer->params.watch_timeout_sec;
+        r = k8s_watch(s->client, s->path, s->rv, informer->params.label_selector, timeout,
+                      on_event, s, &err);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         if (s->cb_error || stopping(s))
             break;
@@ -458,6 +469,7 @@ static void *scope_run(void *userdata)
             log_warning("Watch of %s failed: %s", s->path,
                         err.message[0] ? err.message : strerror(-r));
         atomic_fetch_add(&informer->failures, 1);
+        s->recover_until = t1.tv_sec + K8S_WATCH_RECOVERY_SEC;
         backoff_wait(s, &backoff);
     }
 

@@ -20,6 +20,12 @@
 /* Extra seconds the client waits past timeoutSeconds before deciding the
  * connection is dead (a half-open TCP connection never ends by itself). */
 #define K8S_WATCH_GRACE_SEC 30
+/* After a watch or list failed (the server restarted, say), watches are
+ * this short for K8S_WATCH_RECOVERY_SEC: a watch opened while a restarted
+ * API server is still setting up a custom resource's storage can stay
+ * connected and never see an event until its timeout ends it. */
+#define K8S_WATCH_TIMEOUT_RECOVERY 5
+#define K8S_WATCH_RECOVERY_SEC 60
 /* Reconnect delays after failures: doubled each time, jittered down to
  * half, capped. */
 #define K8S_BACKOFF_INITIAL_MS 500

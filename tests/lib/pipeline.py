@@ -135,7 +135,7 @@ class Pipeline:
     """Starts the programs; use as a context manager."""
 
     def __init__(self, bootstrap, nodes=("node1",), libvirt_uri="test:///default",
-                 extra=None):
+                 extra=None, journal_dir=None):
         self.bin = os.environ["VMRELAY_BINARY_DIR"]
         self.bootstrap = bootstrap
         self.nodes = nodes
@@ -147,6 +147,8 @@ class Pipeline:
         self.logdir = os.path.join(self.bin, "tests-tmp", f"pipeline-{self.tag}")
         self.procs = {}
         self.metrics = {}
+        # When set, each worker keeps its journal there as journal-<node>.db.
+        self.journal_dir = journal_dir
 
     def metrics_arg(self, name):
         """A --set for a free loopback port, remembered under name."""
@@ -168,10 +170,15 @@ class Pipeline:
         log = open(os.path.join(self.logdir, f"{name}.log"), "ab")
         self.procs[name] = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
 
+    def journal_path(self, node):
+        return os.path.join(self.journal_dir, f"journal-{node}.db") if self.journal_dir else None
+
     def start_worker(self, node):
+        journal = ["--set", f"worker.journal={self.journal_path(node)}"] \
+            if self.journal_dir else []
         self.start_one(f"worker-{node}", [
             f"{self.bin}/worker/main/vmrelay-worker", "--node", node,
-            "--libvirt-uri", self.libvirt_uri] + self.common())
+            "--libvirt-uri", self.libvirt_uri] + journal + self.common())
 
     def start_bridge(self, kube):
         self.start_one("bridge", [

@@ -32,6 +32,25 @@ int main(void)
               STATUS_PATCH);
     res.attempt = 1;
 
+    /* A redelivered result whose outcome is already written (a final phase
+     * for its id) writes nothing: spec.lifecycle may hold the next request. */
+    CHECK_INT(decide(&res, "{\"metadata\":{\"uid\":\"u-1\"},\"spec\":{\"lifecycle\":"
+                           "{\"startVM\":{}}},\"status\":{\"lastRequest\":{\"id\":\"k8s-a\","
+                           "\"phase\":\"Succeeded\"}}}"),
+              STATUS_SKIP_WRITTEN);
+    CHECK_INT(decide(&res, "{\"metadata\":{\"uid\":\"u-1\"},"
+                           "\"status\":{\"lastRequest\":{\"id\":\"k8s-a\",\"phase\":\"Failed\"}}}"),
+              STATUS_SKIP_WRITTEN);
+    /* Recorded but not finished (a crash between the spec and the status
+     * patch leaves Dispatched): the outcome is written. */
+    CHECK_INT(decide(&res, "{\"metadata\":{\"uid\":\"u-1\"},"
+                           "\"status\":{\"lastRequest\":{\"id\":\"k8s-a\","
+                           "\"phase\":\"Dispatched\"}}}"),
+              STATUS_PATCH);
+    CHECK_INT(decide(&res, "{\"metadata\":{\"uid\":\"u-1\"},"
+                           "\"status\":{\"lastRequest\":{\"id\":\"k8s-a\",\"phase\":\"Pending\"}}}"),
+              STATUS_PATCH);
+
     res.operation = "deleteVM";
     CHECK_INT(decide(&res, current), STATUS_DELETE);
     res.success = false;
@@ -40,5 +59,6 @@ int main(void)
     res.has_resource = false;
     CHECK_INT(decide(&res, NULL), STATUS_SKIP_EXTERNAL);
     CHECK_STR(status_action_to_string(STATUS_SKIP_STALE), "skip-stale");
+    CHECK_STR(status_action_to_string(STATUS_SKIP_WRITTEN), "skip-written");
     return test_finish();
 }
