@@ -5,3 +5,9 @@ set_tests_properties(e2e/fleet-dlq PROPERTIES
     LABELS e2e TIMEOUT 180
     FIXTURES_REQUIRED embedded_kafka
     ENVIRONMENT "VMRELAY_PEERS_DIR=${VMRELAY_PEERS_DIR};VMRELAY_BINARY_DIR=${CMAKE_BINARY_DIR}")
+
+add_test(NAME e2e/worker-metrics COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/test_worker_metrics.py)
+set_tests_properties(e2e/worker-metrics PROPERTIES
+    LABELS e2e TIMEOUT 180
+    FIXTURES_REQUIRED embedded_kafka
+    ENVIRONMENT "VMRELAY_PEERS_DIR=${VMRELAY_PEERS_DIR};VMRELAY_BINARY_DIR=${CMAKE_BINARY_DIR}")
