@@ -17,6 +17,7 @@
 #include "shared/core/json.h"
 #include "shared/core/log.h"
 #include "shared/kafka/conf.h"
+#include "shared/kafka/consumer.h"
 #include "shared/kafka/dlq.h"
 #include "shared/kafka/producer.h"
 #include "shared/kafka/topic.h"
@@ -279,6 +280,8 @@ static void dlq_print_replay(const struct dlq_args *a, const struct dlq_record *
 
 static int dlq_replay_run(const struct dlq_args *a, const struct config *cfg, const char *topic)
 {
+    /* Declared before msg so that it is freed after it (see cli_history_fetch). */
+    _cleanup_(kafka_consumer_freep) rd_kafka_t *reader = NULL;
     _cleanup_(rd_kafka_message_destroyp) rd_kafka_message_t *msg = NULL;
     _cleanup_(kafka_producer_freep) struct kafka_producer *producer = NULL;
     _cleanup_(dlq_record_freep) struct dlq_record *rec = NULL;
@@ -294,7 +297,7 @@ static int dlq_replay_run(const struct dlq_args *a, const struct config *cfg, co
         log_error("--offset must be PARTITION:OFFSET, e.g. 0:42, got '%s'.", a->position);
         return CLI_EXIT_USAGE;
     }
-    r = cli_history_fetch(cfg, topic, partition, offset, &msg);
+    r = cli_history_fetch(cfg, topic, partition, offset, &reader, &msg);
     if (r < 0)
         return r == -ENOENT ? CLI_EXIT_USAGE : CLI_EXIT_ERROR;
     if (!msg->payload ||

@@ -219,7 +219,7 @@ int cli_history_read(const struct config *cfg, const char *topic, cli_history_fn
 }
 
 int cli_history_fetch(const struct config *cfg, const char *topic, int32_t partition,
-                      int64_t offset, rd_kafka_message_t **ret_msg)
+                      int64_t offset, rd_kafka_t **ret_rk, rd_kafka_message_t **ret_msg)
 {
     _cleanup_(kafka_consumer_freep) rd_kafka_t *rk = NULL;
     _cleanup_(rd_kafka_topic_partition_list_destroyp) rd_kafka_topic_partition_list_t *parts =
@@ -268,6 +268,7 @@ int cli_history_fetch(const struct config *cfg, const char *topic, int32_t parti
             return log_error_errno(ENOENT, "%s [%d] has no record at offset %lld any more.",
                                    topic, (int)partition, (long long)offset);
         *ret_msg = TAKE_PTR(msg);
+        *ret_rk = TAKE_PTR(rk);
         return 0;
     }
     return log_error_errno(ETIMEDOUT, "Could not read %s [%d] at %lld within %d s.", topic,

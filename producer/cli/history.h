@@ -57,6 +57,8 @@ int cli_history_read(const struct config *cfg, const char *topic, cli_history_fn
                      void *userdata, volatile int *stop);
 
 /* Reads the record at partition:offset. -ENOENT (logged) when the topic,
- * the partition or the offset does not exist (any more). */
+ * the partition or the offset does not exist (any more). The reader comes
+ * back in *ret_rk: librdkafka's destroy waits for every message of the
+ * handle, so *ret_msg must be destroyed before *ret_rk is freed. */
 int cli_history_fetch(const struct config *cfg, const char *topic, int32_t partition,
-                      int64_t offset, rd_kafka_message_t **ret_msg);
+                      int64_t offset, rd_kafka_t **ret_rk, rd_kafka_message_t **ret_msg);

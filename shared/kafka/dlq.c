@@ -1,5 +1,6 @@
 /* The DLQ record codec (see dlq.h). */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -60,6 +61,17 @@ static char *base64_encode(const unsigned char *in, size_t len)
     return out;
 }
 
+/* Whole numbers are written with all their digits: cJSON prints a double
+ * with 15 significant digits whenever that reads back within DBL_EPSILON,
+ * which near 2^53 turns offset 9007199254740991 into ...990. */
+static bool add_int(cJSON *root, const char *name, int64_t v)
+{
+    char buf[32];
+
+    snprintf(buf, sizeof(buf), "%" PRId64, v);
+    return cJSON_AddRawToObject(root, name, buf) != NULL;
+}
+
 /* Adds name (text) or name_base64; nothing when buf is NULL. */
 static int add_bytes(cJSON *root, const char *name, const void *buf, size_t len)
 {
@@ -93,10 +105,9 @@ char *dlq_record_encode(const struct dlq_origin *origin, const char *error, cons
          cJSON_AddStringToObject(root, "node", origin->node ? origin->node : "") &&
          cJSON_AddStringToObject(root, "topic", origin->topic ? origin->topic : "") &&
          cJSON_AddNumberToObject(root, "partition", origin->partition) &&
-         cJSON_AddNumberToObject(root, "offset", (double)origin->offset) &&
+         add_int(root, "offset", origin->offset) &&
          cJSON_AddStringToObject(root, "error", error) &&
-         cJSON_AddNumberToObject(root, "received_ms",
-                                 (double)ts.tv_sec * 1000 + (double)(ts.tv_nsec / 1000000));
+         add_int(root, "received_ms", (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
     if (!ok || add_bytes(root, "key", origin->key, origin->key_len) < 0)
         return NULL;
 
@@ -244,6 +255,9 @@ int dlq_record_parse(const char *buf, size_t len, struct dlq_record **ret_rec, c
     if (r < 0)
         return r;
     rec->has_key = r > 0;
+    /* dlq.h promises strings that are never NULL, key included. */
+    if (!rec->has_key && !(rec->key = strdup("")))
+        return -ENOMEM;
     r = get_bytes(root, "payload", &rec->payload, &rec->payload_len, &rec->payload_is_text, err,
                   errlen);
     if (r < 0)

@@ -88,6 +88,11 @@ struct metric *metrics_register(struct metrics *metrics, enum metric_type type, 
         metric_free(m);
         return NULL;
     }
+    /* A metric without labels has one series from the start, so that it is
+     * served as 0 before its first event (Prometheus' rate() and absence
+     * alerts need the sample to exist). */
+    if (m->n_labels == 0)
+        m->n_series = 1;
 
     pthread_mutex_lock(&metrics->lock);
     if (metrics->n_metrics == METRICS_MAX) {

@@ -6,6 +6,7 @@
 
 #include "lib/testing.h"
 #include "shared/k8s/watch-parser.h"
+#include "shared/kafka/dlq.h"
 #include "shared/msg/event.h"
 #include "shared/msg/message.h"
 
@@ -71,8 +72,34 @@ static void test_overlong_line_alone(void)
     CHECK_INT(k8s_watch_parser_pending(parser), 0);
 }
 
+/* dlq_record_encode printed offsets through cJSON's double printer, whose
+ * 15 significant digits pass its own round-trip check near 2^53: a
+ * re-encoded record named offset ...990 instead of ...991. */
+static void test_dlq_offset_near_2_53(void)
+{
+    const char text[] = "{\"version\":1,\"topic\":\"vmrelay.node.n\",\"partition\":0,"
+                        "\"offset\":9007199254740991,\"payload\":\"x\"}";
+    _cleanup_(dlq_record_freep) struct dlq_record *rec = NULL, *again = NULL;
+    _cleanup_free_ char *out = NULL;
+    struct dlq_origin o;
+    char err[256] = "";
+
+    if (!CHECK_INT(dlq_record_parse(text, strlen(text), &rec, err, sizeof(err)), 0))
+        return;
+    o = (struct dlq_origin){.topic = rec->topic, .partition = rec->partition,
+                            .offset = rec->offset};
+    out = dlq_record_encode(&o, rec->error, rec->payload, rec->payload_len);
+    if (!CHECK(out != NULL))
+        return;
+    CHECK(strstr(out, "\"offset\":9007199254740991,") != NULL);
+    CHECK_INT(dlq_record_parse(out, strlen(out), &again, err, sizeof(err)), 0);
+    if (again)
+        CHECK_INT(again->offset, 9007199254740991LL);
+}
+
 int main(void)
 {
+    test_dlq_offset_near_2_53();
     test_pre_epoch_time();
     test_huge_integer();
     test_overlong_line_alone();

@@ -21,7 +21,7 @@ set_tests_properties(unit/asan PROPERTIES LABELS unit TIMEOUT 1800 RUN_SERIAL TR
 
 # The unit tests whose subject is a parser of outside input.
 set(VMRELAY_VALGRIND_UNITS msg-message msg-xml2json msg-optstring msg-validate
-    k8s-watch-parser k8s-config config bridge-plan fuzz-findings)
+    k8s-watch-parser k8s-config config bridge-plan fuzz-findings kafka-dlq)
 
 # Registered once every tests.cmake has run, so that the test programs of
 # other folders exist and a renamed one is skipped, not a configure error.

@@ -47,6 +47,36 @@ static void test_render(void)
     CHECK(strstr(text, "vmrelay_in_flight 7\n"));
 }
 
+/* A metric without labels is served before its first event, as 0. */
+static void test_unlabelled_zero(void)
+{
+    _cleanup_(metrics_freep) struct metrics *metrics = NULL;
+    _cleanup_free_ char *text = NULL;
+    struct metric *replays, *lag, *wait;
+
+    CHECK_INT(metrics_new(&metrics), 0);
+    replays = metrics_register(metrics, METRIC_COUNTER, "t_replays_total", "Replays.", NULL);
+    lag = metrics_register(metrics, METRIC_GAUGE, "t_lag", "Lag.", NULL);
+    wait = metrics_register(metrics, METRIC_HISTOGRAM, "t_wait_seconds", "Wait.", NULL);
+    CHECK(replays && lag && wait);
+    text = metrics_render(metrics);
+    if (!CHECK(text != NULL))
+        return;
+    CHECK(strstr(text, "\nt_replays_total 0\n"));
+    CHECK(strstr(text, "\nt_lag 0\n"));
+    CHECK(strstr(text, "\nt_wait_seconds_bucket{le=\"+Inf\"} 0\n"));
+    CHECK(strstr(text, "\nt_wait_seconds_count 0\n"));
+    free(text);
+
+    /* Still one series once counted. */
+    metric_add(replays, NULL, 2);
+    text = metrics_render(metrics);
+    if (!CHECK(text != NULL))
+        return;
+    CHECK(strstr(text, "\nt_replays_total 2\n"));
+    CHECK(strstr(text, "\nt_replays_total 0\n") == NULL);
+}
+
 static void test_overflow(void)
 {
     _cleanup_(metrics_freep) struct metrics *metrics = NULL;
@@ -137,6 +167,7 @@ int main(void)
 {
     test_render();
     test_overflow();
+    test_unlabelled_zero();
     test_http();
     return test_finish();
 }
