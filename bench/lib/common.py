@@ -123,7 +123,7 @@ class EmbeddedBroker:
                                        "--partitions", str(partitions),
                                        "--bootstrap-file", self.bootstrap_file,
                                        "--log-level", "warning"])
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while not os.path.exists(self.bootstrap_file):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{name} did not start; see {procs.workdir}/{name}.log")
