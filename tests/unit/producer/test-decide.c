@@ -48,7 +48,8 @@ int main(void)
                            "\"phase\":\"Dispatched\"}}}"),
               STATUS_PATCH);
     CHECK_INT(decide(&res, "{\"metadata\":{\"uid\":\"u-1\"},"
-                           "\"status\":{\"lastRequest\":{\"id\":\"k8s-a\",\"phase\":\"Pending\"}}}"),
+                           "\"status\":{\"lastRequest\":{\"id\":\"k8s-a\","
+                           "\"phase\":\"Pending\"}}}"),
               STATUS_PATCH);
 
     res.operation = "deleteVM";
