@@ -89,6 +89,15 @@ static void register_metrics(struct worker *w)
                                     "Entries in the node journal.", NULL);
 }
 
+/* /readyz, on the HTTP thread: the worker consumes its topic and has not
+ * begun to drain. */
+static bool worker_ready(void *userdata)
+{
+    const struct worker *w = userdata;
+
+    return atomic_load(&w->serving);
+}
+
 int worker_node_open(struct worker *w, const struct config *cfg, char *err, size_t errlen)
 {
     long long secs;
@@ -111,7 +120,8 @@ int worker_node_open(struct worker *w, const struct config *cfg, char *err, size
     if (r < 0)
         return r;
     register_metrics(w);
-    r = metrics_http_from_config(cfg, w->metrics, NULL, NULL, &w->http);
+    atomic_init(&w->serving, false);
+    r = metrics_http_from_config(cfg, w->metrics, worker_ready, w, &w->http);
     if (r < 0) {
         snprintf(err, errlen, "setting metrics.listen is not ADDRESS:PORT");
         return r;
@@ -228,6 +238,7 @@ void worker_node_tick(struct worker *w)
     if (!w->ready_sent) {
         sd_notifyf(0, "READY=1\nSTATUS=Consuming %s.", w->topic_node);
         w->ready_sent = true;
+        atomic_store(&w->serving, true);
     }
     if (w->watchdog_ms > 0 && now >= w->next_watchdog) {
         sd_notify(0, "WATCHDOG=1");
@@ -246,6 +257,7 @@ void worker_node_tick(struct worker *w)
 
 void worker_node_stopping(struct worker *w)
 {
+    atomic_store(&w->serving, false);
     sd_notifyf(0, "STOPPING=1\nSTATUS=Draining: finishing %zu requests in flight.",
                worker_pool_size(w->pool));
     if (w->producer && w->topic_heartbeats)

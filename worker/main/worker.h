@@ -94,6 +94,8 @@ struct worker {
     cJSON *labels;
     int64_t heartbeat_interval_ms, next_heartbeat, next_status, watchdog_ms, next_watchdog;
     bool ready_sent;
+    /* /readyz: true from READY=1 until the drain; read by the HTTP thread. */
+    atomic_bool serving;
     struct metrics *metrics;
     struct metrics_http *http;
     struct metric *m_requests, *m_duration, *m_dispatch, *m_replays, *m_in_flight, *m_lag,

@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 from collections import Counter
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "lib"))
@@ -155,10 +156,22 @@ def main():
             t.check(helps.get(name), f"{name} has a HELP text")
         t.check(not series(samples, "vmrelay_worker_requests_total"),
                 "no request counted before the first")
-        for path in ("/healthz", "/readyz"):
-            code, body = p.scrape("worker", path)
-            t.check(code == 200 and body.strip() == ("ok" if path == "/healthz" else "ready"),
-                    f"{path}: {code} {body!r}")
+        code, body = p.scrape("worker", "/healthz")
+        t.check(code == 200 and body.strip() == "ok", f"/healthz: {code} {body!r}")
+        # Ready once the worker consumes its topic (READY=1), which may
+        # follow the first /metrics by the group join.
+        code, body = None, ""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                code, body = p.scrape("worker", "/readyz")
+                break
+            except urllib.error.HTTPError as e:
+                code, body = e.code, e.read().decode()
+                t.check(code == 503 and body.strip() == "not ready",
+                        f"/readyz before ready: {code} {body!r}")
+                time.sleep(0.2)
+        t.check(code == 200 and body.strip() == "ready", f"/readyz: {code} {body!r}")
 
         outcomes = Counter()
         per_op = Counter()
